@@ -1,0 +1,53 @@
+"""Counts that the command line and the site both show (one implementation)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import combinations
+
+from .store import Catalog
+
+
+def compute_stats(cat: Catalog, top: int = 15) -> dict:
+    """Counts by year and setting, loss-term frequency, frequent loss combinations, co-occurrence.
+
+    - ``by_year``: {year: {setting: n}} (every setting listed, zeros included)
+    - ``losses``: {loss id: number of papers}, most used first
+    - ``combinations``: the most frequent exact sets of loss terms, as [[ids...], n]
+    - ``pairs``: the most frequent pairs of loss terms, as [[a, b], n]
+    - ``cooccurrence``: {a: {b: papers using both}} over loss terms used at least once
+    """
+    papers = sorted(cat.papers.values(), key=lambda p: (p.year, p.key))
+    settings = list(cat.taxonomy.settings)
+    years = sorted({p.year for p in papers})
+    by_year = {y: {s: 0 for s in settings} for y in years}
+    for p in papers:
+        by_year[p.year][p.setting] += 1
+    count = lambda values: dict(sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0])))  # noqa: E731
+    losses = count(l for p in papers for l in p.losses)
+    combos = Counter(tuple(sorted(p.losses)) for p in papers)
+    pairs = Counter(pair for p in papers for pair in combinations(sorted(set(p.losses)), 2))
+    used = list(losses)
+    co = {a: {b: 0 for b in used} for a in used}
+    for p in papers:
+        ls = sorted(set(p.losses))
+        for a in ls:
+            co[a][a] += 1
+        for a, b in combinations(ls, 2):
+            co[a][b] += 1
+            co[b][a] += 1
+    return {
+        "total": len(papers),
+        "years": [years[0], years[-1]] if years else [],
+        "by_year": {str(y): v for y, v in by_year.items()},
+        "by_setting": {s: sum(1 for p in papers if p.setting == s) for s in settings},
+        "by_domain": count(d for p in papers for d in p.domains),
+        "by_architecture": count(a for p in papers for a in p.architecture),
+        "by_dataset": count(d for p in papers for d in p.datasets),
+        "by_annotation": count(a for p in papers for a in p.provenance.annotation),
+        "with_code": sum(1 for p in papers if p.code),
+        "losses": losses,
+        "combinations": [[list(c), n] for c, n in sorted(combos.items(), key=lambda kv: (-kv[1], kv[0]))[:top]],
+        "pairs": [[list(c), n] for c, n in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[:top]],
+        "cooccurrence": co,
+    }

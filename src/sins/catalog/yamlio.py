@@ -1,0 +1,141 @@
+"""YAML reading and writing for the catalog.
+
+Two readers, one job each: libyaml (through PyYAML's C loader) reads values
+fast, and ruamel.yaml's round-trip loader maps a field path to its line only
+when a file has a problem to report. Writing is canonical (fixed key order,
+id lists in flow style) with ruamel.yaml, so that loading and saving an
+unchanged catalog rewrites no byte.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from .errors import Problem
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loader that keeps '1609.03677' a string and refuses duplicate keys."""
+
+    def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark
+                )
+            seen[key] = True
+        return super().construct_mapping(node, deep=deep)
+
+
+# no field of the catalog is a float: read such scalars as text (arXiv ids)
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:float"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
+
+
+def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
+    """File text, or a problem naming the first byte that is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        return None, [Problem(shown, line, "", f"not UTF-8: byte 0x{data[e.start]:02x} at column {col}; save the file as UTF-8")]
+
+
+def parse(text: str, shown: str) -> tuple[Any, list[Problem]]:
+    """Parsed YAML values, or a problem with the line and column of the syntax error."""
+    try:
+        return yaml.load(text, Loader=_Loader), []
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        what = " ".join(x for x in (e.context, e.problem) if x)
+        return None, [Problem(shown, line, "", f"YAML syntax error at column {col}: {what}")]
+    except yaml.YAMLError as e:  # pragma: no cover - libyaml reports marks for all we know
+        return None, [Problem(shown, 0, "", f"YAML error: {e}")]
+
+
+class Lines:
+    """Maps a field path such as ('losses', 2) to its 1-based line in the source."""
+
+    def __init__(self, text: str):
+        self._tree = None
+        self._text = text
+
+    @property
+    def tree(self):
+        if self._tree is None:
+            try:
+                self._tree = YAML(typ="rt").load(self._text)
+            except Exception:  # the fast reader accepted it; positions are a nicety
+                self._tree = CommentedMap()
+        return self._tree
+
+    def line(self, loc: Sequence[Any]) -> int:
+        node, line = self.tree, 1
+        for part in loc:
+            try:
+                if isinstance(node, CommentedMap) and part in node:
+                    line = node.lc.key(part)[0] + 1
+                    node = node[part]
+                elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                    line = node.lc.item(part)[0] + 1
+                    node = node[part]
+                else:
+                    break
+            except (AttributeError, KeyError, IndexError, TypeError):
+                break
+        return line
+
+
+def _rt_yaml() -> YAML:
+    y = YAML(typ="rt")
+    y.width = 4096
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.allow_unicode = True
+    return y
+
+
+def _flow(items: list) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def dump_ordered(data: dict, flow_fields: Sequence[str]) -> str:
+    """Canonical YAML text for a dict already in the wanted key order."""
+    def convert(d: dict) -> CommentedMap:
+        m = CommentedMap()
+        for k, v in d.items():
+            if k in flow_fields and isinstance(v, list):
+                v = _flow(v)
+            elif isinstance(v, dict):
+                v = convert(v)
+            m[k] = v
+        return m
+
+    buf = io.StringIO()
+    _rt_yaml().dump(convert(data), buf)
+    return buf.getvalue()
+
+
+def write_atomic(path: Path, text: str) -> bool:
+    """Write text if it differs from what is there; returns whether it wrote."""
+    if path.exists() and path.read_bytes() == text.encode("utf-8"):
+        return False
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return True

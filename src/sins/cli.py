@@ -1,0 +1,347 @@
+"""The `sins` command: a thin layer over the library.
+
+Exit codes: 0 success, 1 the data has problems, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="sins: the survey of image-synthesis losses for self-supervised depth, and its experiments.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+catalog_app = typer.Typer(help="Validate, inspect, import and export the paper catalog.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+CatalogOpt = typer.Option(Path("catalog"), "--catalog", "-c", help="Catalog folder (taxonomy.yaml + papers/).")
+
+
+class Fmt(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    bib = "bib"
+
+
+class StatsFmt(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(message, markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def _load(path: Path):
+    from sins.catalog import check_catalog
+
+    try:
+        cat, problems = check_catalog(path)
+    except FileNotFoundError as e:
+        _fail(f"error: {e}", 2)
+    if problems:
+        for p in problems:
+            err.print(str(p), markup=False, highlight=False)
+        _fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {path}: fix them and run `sins catalog validate` again", 1)
+    return cat
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+@catalog_app.command("validate")
+def validate(path: Path = typer.Argument(Path("catalog"), help="Catalog folder to check.")) -> None:
+    """Check every paper file and the taxonomy; report every problem as file:line: field: message."""
+    cat = _load(path)
+    out.print(f"{path}: {len(cat.papers)} papers, {sum(len(cat.taxonomy.group(g)) for g in ('losses', 'settings', 'architectures', 'domains', 'datasets'))} taxonomy ids: valid")
+
+
+@catalog_app.command("stats")
+def stats(catalog: Path = CatalogOpt, format: StatsFmt = typer.Option(StatsFmt.table, "--format", "-f")) -> None:
+    """Counts by year and setting, most used loss terms, frequent loss combinations and co-occurrence."""
+    from sins.catalog.stats import compute_stats
+
+    cat = _load(catalog)
+    s = compute_stats(cat)
+    if format is StatsFmt.json:
+        sys.stdout.write(json.dumps(s, indent=2, ensure_ascii=False) + "\n")
+        return
+    out.print(f"[bold]{s['total']} papers[/bold], {s['years'][0] if s['years'] else '-'} to {s['years'][1] if s['years'] else '-'}, {s['with_code']} with code")
+    settings = [k for k, v in s["by_setting"].items()]
+    t = Table(title="Papers per year and setting")
+    t.add_column("year")
+    for st in settings:
+        t.add_column(st, justify="right")
+    t.add_column("total", justify="right")
+    for year, row in s["by_year"].items():
+        t.add_row(year, *[str(row[st]) for st in settings], str(sum(row.values())))
+    t.add_row("all", *[str(s["by_setting"][st]) for st in settings], str(s["total"]), style="bold")
+    out.print(t)
+    for title, data in (("Domains", s["by_domain"]), ("Loss terms", s["losses"])):
+        t = Table(title=title)
+        t.add_column("id")
+        t.add_column("papers", justify="right")
+        for k, v in data.items():
+            t.add_row(k, str(v))
+        out.print(t)
+    t = Table(title="Most frequent loss combinations (exact sets)")
+    t.add_column("loss terms")
+    t.add_column("papers", justify="right")
+    for combo, n in s["combinations"]:
+        t.add_row(" + ".join(combo), str(n))
+    out.print(t)
+    t = Table(title="Most frequent co-occurring pairs")
+    t.add_column("pair")
+    t.add_column("papers", justify="right")
+    for pair, n in s["pairs"]:
+        t.add_row(" & ".join(pair), str(n))
+    out.print(t)
+
+
+@catalog_app.command("add")
+def add(
+    key: Optional[str] = typer.Option(None, help="Key; derived from first author, year and title when omitted."),
+    title: Optional[str] = typer.Option(None),
+    author: List[str] = typer.Option([], "--author", help="Repeat for each author, in order ('First Last')."),
+    year: Optional[int] = typer.Option(None),
+    venue: Optional[str] = typer.Option(None, help="Short venue, e.g. 'CVPR 2017' or 'arXiv'."),
+    arxiv: Optional[str] = typer.Option(None),
+    doi: Optional[str] = typer.Option(None),
+    url: Optional[str] = typer.Option(None),
+    code: Optional[str] = typer.Option(None),
+    setting: str = typer.Option("", help="A setting id of the taxonomy."),
+    domain: List[str] = typer.Option([], "--domain"),
+    architecture: List[str] = typer.Option([], "--architecture"),
+    loss: List[str] = typer.Option([], "--loss"),
+    dataset: List[str] = typer.Option([], "--dataset"),
+    summary: str = typer.Option("", help="One or two sentences in your own words."),
+    source: List[str] = typer.Option([], "--source", help="URL where the facts were checked (repeat)."),
+    annotation: List[str] = typer.Option([], "--annotation", help="paper-text, code, abstract or curated-list."),
+    fetch: bool = typer.Option(False, "--fetch", help="Fill title, authors, year and DOI from arXiv / Crossref."),
+    catalog: Path = CatalogOpt,
+) -> None:
+    """Scaffold catalog/papers/<key>.yaml from flags; missing facts are left empty for you to fill."""
+    from sins.catalog import store
+    from sins.catalog.bibtex import Facts, _key_for, draft_yaml
+    from sins.catalog.errors import unknown_id_message
+    from sins.catalog.yamlio import dump_ordered
+
+    taxonomy, probs = store.load_taxonomy(catalog / "taxonomy.yaml")
+    if taxonomy is None:
+        _fail("\n".join(map(str, probs)), 1)
+    for values, group, kind in ((loss, "losses", "loss term"), (domain, "domains", "domain"), (architecture, "architectures", "architecture"), (dataset, "datasets", "dataset"), ([setting] if setting else [], "settings", "setting")):
+        for v in values:
+            if v not in taxonomy.ids(group):
+                _fail(f"error: --{kind.split()[0]}: {unknown_id_message(kind, v, taxonomy.ids(group))}", 2)
+    if fetch:
+        if not (arxiv or doi):
+            _fail("error: --fetch needs --arxiv or --doi", 2)
+        from sins.catalog import enrich
+
+        try:
+            meta = enrich.lookup(arxiv=arxiv, doi=doi)
+        except enrich.LookupFailed as e:
+            _fail(f"error: {e}", 1)
+        title = title or meta.title
+        author = author or meta.authors
+        year = year or meta.year
+        doi = doi or meta.doi
+        venue = venue or meta.venue
+    if not (title and author and year):
+        _fail("error: give --title, --author (repeat) and --year, or --arxiv ID --fetch", 2)
+    key = key or _key_for("", title, author, year)
+    path = catalog / "papers" / f"{key}.yaml"
+    if path.exists():
+        _fail(f"error: {path} already exists: edit it, or choose another --key", 1)
+    data = {"key": key, "title": title, "authors": author, "year": year, "venue": venue or "",
+            "arxiv": arxiv, "doi": doi, "url": url, "code": code, "setting": setting, "domains": domain,
+            "architecture": architecture, "losses": loss, "datasets": dataset, "summary": summary,
+            "provenance": {"sources": source, "annotation": annotation}}
+    data = {k: v for k, v in data.items() if v is not None}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump_ordered(data, ("domains", "architecture", "losses", "datasets", "annotation")), encoding="utf-8")
+    _ = (Facts, draft_yaml)
+    out.print(f"wrote {path}; now run `sins catalog validate {catalog}` and fill what it reports")
+
+
+@catalog_app.command("import-bib")
+def import_bib(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The .bib file to import."),
+    catalog: Path = CatalogOpt,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report only; write nothing."),
+) -> None:
+    """Write a draft paper file for each new BibTeX entry; report duplicates and unmapped fields."""
+    from sins.catalog import store
+    from sins.catalog.bibtex import draft_yaml, mark_existing, read_bibtex
+
+    report = read_bibtex(file)
+    existing = []
+    if (catalog / "papers").is_dir():
+        for f in store.paper_files(catalog):
+            from sins.catalog.yamlio import parse, read_text
+
+            text, _ = read_text(f, str(f))
+            data, _ = parse(text or "", str(f))
+            if isinstance(data, dict):
+                try:
+                    existing.append(store.Paper.model_construct(**{k: data.get(k) for k in ("key", "arxiv", "doi")}))
+                except Exception:  # noqa: BLE001 - a broken file is reported by validate, not here
+                    pass
+    mark_existing(report, existing)
+    code = 0
+    for line, msg in report.failed:
+        err.print(f"{file}:{line}: not imported: {msg}", markup=False)
+        code = 1
+    written = 0
+    for e in report.entries:
+        where = f"{file}:{e.line}: {e.bib_key}"
+        if e.problems:
+            for p in e.problems:
+                err.print(f"{where}: not imported: {p}", markup=False)
+            code = 1
+            continue
+        if e.existing:
+            out.print(f"{where}: already in the catalog ({e.existing}); skipped", markup=False)
+            continue
+        if e.unmapped:
+            out.print(f"{where}: fields not mapped to the catalog (kept out, listed here): {', '.join(sorted(e.unmapped))}", markup=False)
+        target = catalog / "papers" / f"{e.facts.key}.yaml"
+        if not dry_run:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(draft_yaml(e.facts), encoding="utf-8")
+            written += 1
+        out.print(f"{where}: {'would write' if dry_run else 'wrote'} {target}", markup=False)
+    out.print(f"{len(report.entries)} entries read, {written} drafts written, {sum(1 for e in report.entries if e.existing)} already present, {len(report.failed) + sum(1 for e in report.entries if e.problems)} not imported")
+    if written:
+        out.print("Drafts leave setting, domains, architecture, losses, datasets, summary and provenance empty: `sins catalog validate` lists what to fill.")
+    raise typer.Exit(code)
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def _filter(catalog: Path, loss, any_, exclude, setting, architecture, domain, dataset, year, text, has_code, venue):
+    from sins.catalog import UnknownIdError, filter_papers, parse_years
+
+    try:
+        years = parse_years(year)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--year")
+    cat = _load(catalog)
+    try:
+        df = filter_papers(cat, losses=loss, match="any" if any_ else "all", exclude=exclude, setting=setting,
+                           architecture=architecture, domain=domain, dataset=dataset, years=years, text=text,
+                           has_code=has_code, venue=venue)
+    except UnknownIdError as e:
+        _fail(f"error: {e}", 2)
+    return cat, df
+
+
+_LossOpt = typer.Option([], "--loss", "-l", help="Loss term id (repeat); all must match unless --any.")
+_AnyOpt = typer.Option(False, "--any", help="Match papers with any of the --loss terms (OR) instead of all (AND).")
+_ExclOpt = typer.Option([], "--exclude", help="Drop papers that use this loss term (repeat).")
+_SetOpt = typer.Option([], "--setting", help="Setting id (repeat for any of several).")
+_ArchOpt = typer.Option([], "--architecture", help="Architecture id (repeat for any of several).")
+_DomOpt = typer.Option([], "--domain", help="Domain id (repeat for any of several).")
+_DataOpt = typer.Option([], "--dataset", help="Dataset id (repeat for any of several).")
+_YearOpt = typer.Option(None, "--year", help="'2019', '2017-2020', '2018-' or '-2018'.")
+_TextOpt = typer.Option(None, "--text", "-t", help="Words to find in title, authors or summary (case-insensitive).")
+_CodeOpt = typer.Option(None, "--code/--no-code", help="Only papers with (or without) official code.")
+_VenueOpt = typer.Option(None, "--venue", help="Venue contains this text (case-insensitive), e.g. CVPR.")
+
+
+@app.command("papers")
+def papers(
+    loss: List[str] = _LossOpt, any_: bool = _AnyOpt, exclude: List[str] = _ExclOpt, setting: List[str] = _SetOpt,
+    architecture: List[str] = _ArchOpt, domain: List[str] = _DomOpt, dataset: List[str] = _DataOpt,
+    year: Optional[str] = _YearOpt, text: Optional[str] = _TextOpt, code: Optional[bool] = _CodeOpt,
+    venue: Optional[str] = _VenueOpt,
+    format: Fmt = typer.Option(Fmt.table, "--format", "-f", help="table, csv, json or bib."),
+    catalog: Path = CatalogOpt,
+) -> None:
+    """List the papers that match every given filter."""
+    cat, df = _filter(catalog, loss, any_, exclude, setting, architecture, domain, dataset, year, text, code, venue)
+    _print_papers(cat, df, format)
+
+
+def _print_papers(cat, df, format: Fmt) -> None:
+    from sins.catalog.bibtex import export_bibtex
+
+    if format is Fmt.bib:
+        sys.stdout.write(export_bibtex(cat.papers[k] for k in df["key"]))
+        return
+    if format is Fmt.json:
+        records = df.drop(columns=["sources"]).to_dict(orient="records")
+        sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False, default=str) + "\n")
+        return
+    if format is Fmt.csv:
+        flat = df.drop(columns=["sources"]).copy()
+        for col in ("authors", "domains", "architecture", "losses", "datasets", "annotation"):
+            flat[col] = flat[col].map(";".join)
+        sys.stdout.write(flat.to_csv(index=False))
+        return
+    t = Table(title=f"{len(df)} paper{'s' if len(df) != 1 else ''}")
+    for col in ("key", "year", "venue", "setting", "losses", "title"):
+        t.add_column(col, overflow="fold")
+    for row in df.itertuples():
+        t.add_row(row.key, str(row.year), row.venue, row.setting, ", ".join(row.losses), row.title)
+    out.print(t)
+
+
+@catalog_app.command("export-bib")
+def export_bib(
+    loss: List[str] = _LossOpt, any_: bool = _AnyOpt, exclude: List[str] = _ExclOpt, setting: List[str] = _SetOpt,
+    architecture: List[str] = _ArchOpt, domain: List[str] = _DomOpt, dataset: List[str] = _DataOpt,
+    year: Optional[str] = _YearOpt, text: Optional[str] = _TextOpt, code: Optional[bool] = _CodeOpt,
+    venue: Optional[str] = _VenueOpt,
+    output: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of standard output."),
+    catalog: Path = CatalogOpt,
+) -> None:
+    """BibTeX of the whole catalog, or of the papers matching the filters."""
+    from sins.catalog.bibtex import export_bibtex
+
+    cat, df = _filter(catalog, loss, any_, exclude, setting, architecture, domain, dataset, year, text, code, venue)
+    bib = export_bibtex(cat.papers[k] for k in df["key"])
+    if output:
+        output.write_text(bib, encoding="utf-8")
+        err.print(f"wrote {len(df)} entries to {output}")
+    else:
+        sys.stdout.write(bib)
+
+
+def _mount_optional() -> None:
+    """Mount the site and experiments command groups when their modules are present."""
+    try:
+        from sins.site.cli import app as site_app
+
+        app.add_typer(site_app, name="site", help="Build or serve the survey website.")
+    except ImportError:
+        pass
+    try:
+        from sins.experiments.cli import app as exp_app
+
+        app.add_typer(exp_app, name="experiments", help="Run the experiments and the loss-landscape analysis.")
+    except ImportError:
+        pass
+
+
+_mount_optional()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
