@@ -155,8 +155,8 @@ def parse_bibtex(text: str, path: str = "<string>") -> ImportReport:
     )
     report = ImportReport(path=path)
     for block in lib.failed_blocks:
-        err = getattr(block, "error", None)
-        msg = str(err).split("\n")[0] if err else "could not parse this block"
+        err = str(getattr(block, "error", "") or "").strip().split("\n")[0]
+        msg = "could not parse this entry (unbalanced braces or quotes, or a missing comma?)" + (f": {err}" if err else "")
         report.failed.append((block.start_line + 1, msg))
     for entry in lib.entries:
         fields = {f.key.lower(): f.value for f in entry.fields}
