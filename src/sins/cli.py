@@ -128,12 +128,18 @@ def add(
     summary: str = typer.Option("", help="One or two sentences in your own words."),
     source: List[str] = typer.Option([], "--source", help="URL where the facts were checked (repeat)."),
     annotation: List[str] = typer.Option([], "--annotation", help="paper-text, code, abstract or curated-list."),
-    fetch: bool = typer.Option(False, "--fetch", help="Fill title, authors, year and DOI from arXiv / Crossref."),
+    fetch: Optional[bool] = typer.Option(None, "--fetch/--no-fetch", help="Fill title, authors, year and DOI from arXiv / Crossref (default: when --arxiv or --doi is given without --title)."),
     catalog: Path = CatalogOpt,
+    arxiv_api: str = typer.Option("https://export.arxiv.org/api/query", "--arxiv-api", hidden=True),
+    crossref_api: str = typer.Option("https://api.crossref.org/works", "--crossref-api", hidden=True),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="HTTP cache file (default: ~/.cache/sins/http)."),
+    min_interval: float = typer.Option(3.0, "--min-interval", help="Seconds between two calls to the same service."),
 ) -> None:
-    """Scaffold catalog/papers/<key>.yaml from flags; missing facts are left empty for you to fill."""
+    """Scaffold catalog/papers/<key>.yaml from flags; missing facts are left empty for you to fill.
+
+    With --arxiv ID (or --doi) and no --title, the title, authors, year and DOI are looked up."""
     from sins.catalog import store
-    from sins.catalog.bibtex import Facts, _key_for, draft_yaml
+    from sins.catalog.bibtex import _key_for
     from sins.catalog.errors import unknown_id_message
     from sins.catalog.yamlio import dump_ordered
 
@@ -144,20 +150,25 @@ def add(
         for v in values:
             if v not in taxonomy.ids(group):
                 _fail(f"error: --{kind.split()[0]}: {unknown_id_message(kind, v, taxonomy.ids(group))}", 2)
+    if fetch is None:
+        fetch = bool((arxiv or doi) and not title)
     if fetch:
         if not (arxiv or doi):
             _fail("error: --fetch needs --arxiv or --doi", 2)
         from sins.catalog import enrich
 
         try:
-            meta = enrich.lookup(arxiv=arxiv, doi=doi)
+            client = enrich.Client(arxiv_api=arxiv_api, crossref_api=crossref_api, cache=cache or enrich.default_cache(),
+                                   min_interval=min_interval)
+            meta = enrich.lookup(arxiv=arxiv, doi=doi, client=client)
         except enrich.LookupFailed as e:
             _fail(f"error: {e}", 1)
         title = title or meta.title
         author = author or meta.authors
         year = year or meta.year
         doi = doi or meta.doi
-        venue = venue or meta.venue
+        venue = venue or meta.venue or ("arXiv" if not meta.doi else None)
+        source = source or meta.sources
     if not (title and author and year):
         _fail("error: give --title, --author (repeat) and --year, or --arxiv ID --fetch", 2)
     key = key or _key_for("", title, author, year)
@@ -171,7 +182,6 @@ def add(
     data = {k: v for k, v in data.items() if v is not None}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dump_ordered(data, ("domains", "architecture", "losses", "datasets", "annotation")), encoding="utf-8")
-    _ = (Facts, draft_yaml)
     out.print(f"wrote {path}; now run `sins catalog validate {catalog}` and fill what it reports")
 
 
@@ -225,6 +235,57 @@ def import_bib(
     out.print(f"{len(report.entries)} entries read, {written} drafts written, {sum(1 for e in report.entries if e.existing)} already present, {len(report.failed) + sum(1 for e in report.entries if e.problems)} not imported")
     if written:
         out.print("Drafts leave setting, domains, architecture, losses, datasets, summary and provenance empty: `sins catalog validate` lists what to fill.")
+    raise typer.Exit(code)
+
+
+@catalog_app.command("enrich")
+def enrich_cmd(
+    keys: List[str] = typer.Argument(..., help="Keys of the papers to check against arXiv / Crossref."),
+    write: bool = typer.Option(False, "--write", help="Apply the changes (default: show the diff only)."),
+    catalog: Path = CatalogOpt,
+    arxiv_api: str = typer.Option("https://export.arxiv.org/api/query", "--arxiv-api", hidden=True),
+    crossref_api: str = typer.Option("https://api.crossref.org/works", "--crossref-api", hidden=True),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="HTTP cache file (default: ~/.cache/sins/http)."),
+    min_interval: float = typer.Option(3.0, "--min-interval", help="Seconds between two calls to the same service."),
+    timeout: float = typer.Option(15.0, "--timeout", help="Seconds to wait for an answer."),
+) -> None:
+    """Compare papers with arXiv / Crossref metadata; show a diff, change nothing without --write."""
+    import difflib
+
+    from sins.catalog import dump_paper, enrich, save_paper
+
+    cat = _load(catalog)
+    client = enrich.Client(arxiv_api=arxiv_api, crossref_api=crossref_api, cache=cache or enrich.default_cache(),
+                           min_interval=min_interval, timeout=timeout)
+    code = 0
+    for key in keys:
+        if key not in cat.papers:
+            from sins.catalog.errors import unknown_id_message
+
+            _fail(f"error: {unknown_id_message('paper key', key, cat.papers)}", 2)
+        paper = cat.papers[key]
+        if not (paper.arxiv or paper.doi):
+            err.print(f"{key}: no arXiv id or DOI to look up; skipped", markup=False)
+            continue
+        try:
+            meta = enrich.lookup(arxiv=paper.arxiv, doi=paper.doi, client=client)
+        except enrich.LookupFailed as e:
+            err.print(f"{key}: {e}", markup=False)
+            code = 1
+            continue
+        changes = enrich.proposed_changes(paper, meta)
+        if not changes:
+            out.print(f"{key}: agrees with {', '.join(meta.sources)}", markup=False)
+            continue
+        new = paper.model_copy(update=changes)
+        path = cat.paths[key]
+        diff = difflib.unified_diff(dump_paper(paper).splitlines(True), dump_paper(new).splitlines(True), str(path), str(path) + " (looked up)")
+        sys.stdout.write("".join(diff))
+        if write:
+            save_paper(new, catalog)
+            out.print(f"{key}: wrote {path}", markup=False)
+        else:
+            out.print(f"{key}: {len(changes)} field(s) differ; run again with --write to apply", markup=False)
     raise typer.Exit(code)
 
 
