@@ -1,13 +1,14 @@
 # Two entry points, both self-installing into ./.venv:
 #   make run   validate the catalog and print its statistics (the main job)
-#   make test  run the whole test suite
+#   make test  run the whole test suite (installs Debian's chromium for the browser tests when missing)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SINS := $(VENV)/bin/sins
 STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test bench clean
+.PHONY: install browser run test bench clean
 
 install: $(STAMP)
 
@@ -17,11 +18,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Debian's chromium drives the browser tests (Playwright's own browser download cannot work offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
 run: install
 	$(SINS) catalog validate
 	$(SINS) catalog stats
 
-test: install
+test: install browser
 	$(PY) -m pytest -q
 
 bench: install
