@@ -144,3 +144,10 @@ def test_console_script_runs(cat_dir):
     r = subprocess.run([sys.executable, "-m", "sins.cli", "papers", "--loss", "census", "--format", "json", "--catalog", str(cat_dir)],
                        capture_output=True, text=True, check=False)
     assert r.returncode == 0 and json.loads(r.stdout)[0]["key"] == "aa2017one"
+
+
+def test_committed_json_schema_is_current():
+    r = run("catalog", "schema")
+    assert r.exit_code == 0
+    assert json.loads(r.stdout) == json.loads((ROOT / "catalog" / "paper.schema.json").read_text())
+    assert "losses" in json.loads(r.stdout)["properties"]

@@ -109,6 +109,18 @@ def stats(catalog: Path = CatalogOpt, format: StatsFmt = typer.Option(StatsFmt.t
     out.print(t)
 
 
+@catalog_app.command("schema")
+def schema(output: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of standard output.")) -> None:
+    """JSON Schema of a paper file, for completion and checks in YAML editors."""
+    from sins.catalog.schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
 @catalog_app.command("add")
 def add(
     key: Optional[str] = typer.Option(None, help="Key; derived from first author, year and title when omitted."),

@@ -145,3 +145,10 @@ class Paper(BaseModel):
                 value = {k: v for k, v in value.items() if v not in (None, "", [])}
             out[name] = value
         return out
+
+
+def json_schema() -> dict:
+    """JSON Schema of a paper file (editors: `# yaml-language-server: $schema=../paper.schema.json`)."""
+    schema = Paper.model_json_schema()
+    schema["title"] = "sins catalog paper"
+    return schema
