@@ -1,0 +1,123 @@
+"""Experiment specs (``experiments/<name>.yaml``) and their links to the taxonomy.
+
+A spec names the taxonomy ids it tests, the claim(s) of Li et al. it informs,
+the seeds, a base trainer config and per-profile overrides (``quick`` runs on
+the embedded data on a laptop CPU; ``full`` is larger and can read real
+datasets with ``--data-root``). ``variants`` are configurations that differ
+only in loss weights (ranked by final L_syn versus by depth error).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sins.catalog.errors import Problem, unknown_id_message
+from sins.catalog.taxonomy import Taxonomy
+from sins.catalog.yamlio import Lines, parse, read_text
+
+CLAIMS = {
+    1: "Lowering the synthesis loss does not necessarily lower depth error (training curves can diverge).",
+    2: "Even the ground-truth disparity does not minimise the synthesis loss (the oracle gap).",
+    3: "Per pixel, the loss minimum is off the truth at aleatoric causes (specular, occlusion, textureless, repetitive).",
+    4: "Common regularisers (smoothness and the like) do not remove the divergence.",
+    5: "The phenomenon holds across domains (street, indoor, medical) and architectures.",
+}
+
+
+class ExperimentSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    title: str
+    question: str
+    tests: list[str] = Field(min_length=1, description="taxonomy loss ids this experiment tests")
+    architecture: list[str] = Field(min_length=1, description="taxonomy architecture ids")
+    setting: str
+    domain: str
+    claims: list[int] = Field(default_factory=list)
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
+    config: dict[str, Any] = Field(description="trainer config shared by every profile")
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def config_for(self, profile: str, seed: int, variant: str | None = None) -> dict[str, Any]:
+        """The trainer config of one run: base, then the profile's, then the variant's overrides."""
+        if profile not in self.profiles:
+            raise KeyError(f"experiment {self.name!r} has no profile {profile!r} (it has: {', '.join(self.profiles)})")
+        cfg = merge(copy.deepcopy(self.config), self.profiles[profile])
+        if variant is not None:
+            cfg = merge(cfg, self.variants[variant])
+        cfg["seed"] = seed
+        cfg["name"] = f"{self.name}" + (f"-{variant}" if variant else "") + f"-s{seed}"
+        return cfg
+
+
+def merge(base: dict, over: dict) -> dict:
+    """Recursive dict update (lists and scalars replace)."""
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            merge(base[k], v)
+        else:
+            base[k] = copy.deepcopy(v)
+    return base
+
+
+def load_specs(folder: str | Path = "experiments") -> tuple[dict[str, ExperimentSpec], list[Problem]]:
+    folder = Path(folder)
+    specs: dict[str, ExperimentSpec] = {}
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*.yaml")):
+        shown = str(path)
+        text, probs = read_text(path, shown)
+        data = None
+        if text is not None:
+            data, probs = parse(text, shown)
+        problems += probs
+        if not isinstance(data, dict):
+            if not probs:
+                problems.append(Problem(shown, 1, "", "expected a mapping (an experiment spec)"))
+            continue
+        try:
+            spec = ExperimentSpec.model_validate(data)
+        except ValidationError as err:
+            lines = Lines(text or "")
+            for e in err.errors(include_url=False):
+                loc = tuple(e["loc"])
+                msg = e["msg"].removeprefix("Value error, ")
+                if e["type"] == "extra_forbidden":
+                    msg = unknown_id_message("field", str(loc[-1]), ExperimentSpec.model_fields)
+                problems.append(Problem(shown, lines.line(loc), ".".join(map(str, loc)), msg))
+            continue
+        if spec.name != path.stem:
+            problems.append(Problem(shown, Lines(text or "").line(("name",)), "name", f"name {spec.name!r} differs from the file name {path.name!r}"))
+        specs[spec.name] = spec
+    return specs, problems
+
+
+def check_links(specs: dict[str, ExperimentSpec], taxonomy: Taxonomy, folder: str = "experiments") -> list[Problem]:
+    """Every id a spec tests exists, and the taxonomy links back to the spec (and only to real specs)."""
+    problems: list[Problem] = []
+    for spec in specs.values():
+        shown = f"{folder}/{spec.name}.yaml"
+        for group, ids, kind in (("losses", spec.tests, "loss term"), ("architectures", spec.architecture, "architecture")):
+            for i in ids:
+                if i not in taxonomy.ids(group):
+                    problems.append(Problem(shown, 0, "tests" if group == "losses" else "architecture", unknown_id_message(kind, i, taxonomy.ids(group))))
+                elif group == "losses" and spec.name not in taxonomy.losses[i].experiments:
+                    problems.append(Problem("catalog/taxonomy.yaml", 0, f"losses.{i}.experiments", f"does not list {spec.name!r}, which tests {i!r}"))
+        if spec.setting not in taxonomy.ids("settings"):
+            problems.append(Problem(shown, 0, "setting", unknown_id_message("setting", spec.setting, taxonomy.ids("settings"))))
+        if spec.domain not in taxonomy.ids("domains"):
+            problems.append(Problem(shown, 0, "domain", unknown_id_message("domain", spec.domain, taxonomy.ids("domains"))))
+    for group in ("losses", "architectures", "settings", "domains", "datasets"):
+        for tid, term in taxonomy.group(group).items():
+            for name in term.experiments:
+                if name not in specs:
+                    problems.append(Problem("catalog/taxonomy.yaml", 0, f"{group}.{tid}.experiments", unknown_id_message("experiment", name, specs)))
+                elif group == "losses" and tid not in specs[name].tests:
+                    problems.append(Problem("catalog/taxonomy.yaml", 0, f"{group}.{tid}.experiments", f"{name!r} does not list {tid!r} in its tests"))
+    return problems
