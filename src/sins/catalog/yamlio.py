@@ -43,6 +43,13 @@ _Loader.yaml_implicit_resolvers = {
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
 
 
+class _FloatLoader(_Loader):
+    """Same, with floats (for experiment specs and configs)."""
+
+
+_FloatLoader.yaml_implicit_resolvers = {ch: list(r) for ch, r in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
     """File text, or a problem naming the first byte that is not UTF-8."""
     data = path.read_bytes()
@@ -54,10 +61,13 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
         return None, [Problem(shown, line, "", f"not UTF-8: byte 0x{data[e.start]:02x} at column {col}; save the file as UTF-8")]
 
 
-def parse(text: str, shown: str) -> tuple[Any, list[Problem]]:
-    """Parsed YAML values, or a problem with the line and column of the syntax error."""
+def parse(text: str, shown: str, floats: bool = False) -> tuple[Any, list[Problem]]:
+    """Parsed YAML values, or a problem with the line and column of the syntax error.
+
+    Catalog files have no float field, so by default '1609.03677' stays text;
+    ``floats=True`` reads numbers as YAML does (specs, configs)."""
     try:
-        return yaml.load(text, Loader=_Loader), []
+        return yaml.load(text, Loader=_FloatLoader if floats else _Loader), []
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)

@@ -75,7 +75,7 @@ def load_specs(folder: str | Path = "experiments") -> tuple[dict[str, Experiment
         text, probs = read_text(path, shown)
         data = None
         if text is not None:
-            data, probs = parse(text, shown)
+            data, probs = parse(text, shown, floats=True)
         problems += probs
         if not isinstance(data, dict):
             if not probs:
