@@ -210,16 +210,15 @@ def import_bib(
     report = read_bibtex(file)
     existing = []
     if (catalog / "papers").is_dir():
-        for f in store.paper_files(catalog):
-            from sins.catalog.yamlio import parse, read_text
+        from types import SimpleNamespace
 
+        from sins.catalog.yamlio import parse, read_text
+
+        for f in store.paper_files(catalog):  # even files with problems count as present
             text, _ = read_text(f, str(f))
             data, _ = parse(text or "", str(f))
             if isinstance(data, dict):
-                try:
-                    existing.append(store.Paper.model_construct(**{k: data.get(k) for k in ("key", "arxiv", "doi")}))
-                except Exception:  # noqa: BLE001 - a broken file is reported by validate, not here
-                    pass
+                existing.append(SimpleNamespace(key=str(data.get("key", f.stem)), arxiv=data.get("arxiv"), doi=data.get("doi")))
     mark_existing(report, existing)
     code = 0
     for line, msg in report.failed:
