@@ -48,9 +48,11 @@ class Catalog:
 # --------------------------------------------------------------------------- helpers
 
 
-def _shown(path: Path) -> str:
+def _shown(path: Path, cwd: Path | None = None) -> str:
+    """The path as the user should see it: relative to the working folder when inside it."""
+    cwd = cwd or Path.cwd()
     try:
-        return str(path.relative_to(Path.cwd()))
+        return str(path.relative_to(cwd))
     except ValueError:
         return str(path)
 
@@ -226,8 +228,9 @@ def check_catalog(path: str | Path = "catalog") -> tuple[Catalog | None, list[Pr
         raise FileNotFoundError(f"catalog folder not found: {root} (expected a folder with taxonomy.yaml and papers/)")
     taxonomy, probs = load_taxonomy(root / "taxonomy.yaml")
     items: list[tuple[Path, str, Paper, Lines]] = []
+    cwd = Path.cwd()
     for f in paper_files(root):
-        shown = _shown(f)
+        shown = _shown(f, cwd)
         paper, lines, p = read_paper(f, taxonomy, shown)
         probs += p
         if paper is not None and lines is not None:

@@ -24,14 +24,15 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     """Safe loader that keeps '1609.03677' a string and refuses duplicate keys."""
 
     def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
-        seen: dict[Any, Any] = {}
+        seen: set = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
+            # keys of catalog files are plain scalars: compare their text, no need to construct them twice
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     "while reading a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark
                 )
-            seen[key] = True
+            seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 
