@@ -24,6 +24,8 @@ class Term(BaseModel):
     description: str = Field(min_length=1)
     formula: str = ""
     experiments: list[str] = Field(default_factory=list)
+    #: dotted path of the function that implements a loss term (sins.experiments.losses.<name>)
+    implementation: str = ""
     #: why a term used by papers has no experiment here, when it has none
     untested_because: str = ""
 

@@ -1,0 +1,49 @@
+"""MkDocs hooks: pages and data generated from the catalog at build time (see sins.site.generate).
+
+Works for `mkdocs build`, `mkdocs serve` and `sins site build` alike. The catalog and results
+folders come from SINS_CATALOG / SINS_RESULTS, by default catalog/ and experiments/results/
+next to this site/ folder.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from mkdocs.structure.files import File
+
+from sins.site.generate import generate_files
+
+_ROOT = Path(__file__).resolve().parent.parent
+_state = {}
+
+
+def on_config(config):
+    _state["catalog"] = Path(os.environ.get("SINS_CATALOG") or _ROOT / "catalog")
+    _state["results"] = Path(os.environ.get("SINS_RESULTS") or _ROOT / "experiments" / "results")
+    readme = _state["catalog"] / "README.md"
+    _state["readme"] = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    return config
+
+
+def on_files(files, config):
+    generated = generate_files(_state["catalog"], _state["results"])
+    _state["counts"] = json.loads(generated.pop("_counts.json"))
+    for uri, content in generated.items():
+        if files.get_file_from_path(uri) is not None:
+            files.remove(files.get_file_from_path(uri))
+        files.append(File.generated(config, uri, content=content))
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    if "<!-- sins:" not in markdown:
+        return markdown
+    c = _state.get("counts", {})
+    years = c.get("years") or ["?", "?"]
+    counts = (
+        f'<ul class="sins-counts"><li><strong>{c.get("papers", 0)}</strong> papers ({years[0]}–{years[-1]})</li>'
+        f'<li><strong>{c.get("losses", 0)}</strong> loss terms in use, <strong>{c.get("tested", 0)}</strong> of them tested by an experiment</li>'
+        f'<li><strong>{c.get("experiments", 0)}</strong> experiments published, <strong>{c.get("diverges", 0)}</strong> of them show a divergence</li></ul>'
+    )
+    readme = _state.get("readme") or "*The catalog's README (inclusion rule, annotation guide) is not written yet.*"
+    return markdown.replace("<!-- sins:counts -->", counts).replace("<!-- sins:catalog-readme -->", readme)

@@ -1,0 +1,64 @@
+"""A monocular depth network with a pose network, trained on video (Monodepth2 / SfMLearner style)."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from ._blocks import Decoder, Encoder, conv
+
+
+def axis_angle_to_matrix(vec: torch.Tensor) -> torch.Tensor:
+    """Rodrigues: (B, 3) axis-angle -> (B, 3, 3) rotation."""
+    theta = vec.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    k = vec / theta
+    kx, ky, kz = k.unbind(1)
+    z = torch.zeros_like(kx)
+    K = torch.stack([z, -kz, ky, kz, z, -kx, -ky, kx, z], 1).view(-1, 3, 3)
+    s, c = torch.sin(theta).view(-1, 1, 1), torch.cos(theta).view(-1, 1, 1)
+    eye = torch.eye(3, dtype=vec.dtype, device=vec.device).expand_as(K)
+    return eye + s * K + (1 - c) * (K @ K)
+
+
+def pose_vec_to_matrix(vec: torch.Tensor) -> torch.Tensor:
+    """(B, 6) [axis-angle, translation] -> (B, 4, 4) rigid transform."""
+    T = torch.eye(4, dtype=vec.dtype, device=vec.device).repeat(vec.shape[0], 1, 1)
+    T[:, :3, :3] = axis_angle_to_matrix(vec[:, :3])
+    T[:, :3, 3] = vec[:, 3:]
+    return T
+
+
+class PoseNet(nn.Module):
+    """Two stacked frames -> 6-DoF target->source transform (4x4), initialised near identity."""
+
+    def __init__(self, width: int = 16, scale: float = 0.01):
+        super().__init__()
+        self.scale = scale
+        self.net = nn.Sequential(conv(6, width, 2), conv(width, 2 * width, 2), conv(2 * width, 4 * width, 2))
+        self.out = nn.Conv2d(4 * width, 6, 1)
+
+    def forward(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+        v = self.out(self.net(torch.cat([target, source], 1))).mean((2, 3)) * self.scale
+        return pose_vec_to_matrix(v)
+
+
+class DepthPose(nn.Module):
+    """Depth U-Net (sigmoid -> depth in [min_depth, max_depth] via inverse depth) and a pose net."""
+
+    def __init__(self, width: int = 16, min_depth: float = 0.1, max_depth: float = 100.0):
+        super().__init__()
+        self.min_depth, self.max_depth = float(min_depth), float(max_depth)
+        self.enc = Encoder(3, width)
+        self.dec = Decoder(width)
+        self.pose = PoseNet(width)
+
+    def depth(self, img: torch.Tensor) -> torch.Tensor:
+        s = self.dec(self.enc(img))
+        lo, hi = 1.0 / self.max_depth, 1.0 / self.min_depth
+        return 1.0 / (lo + (hi - lo) * s)
+
+    def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """frames (B, T, 3, H, W), target in the middle -> (depth (B,1,H,W), [T (B,4,4) target->source])."""
+        t = frames.shape[1] // 2
+        tgt = frames[:, t]
+        poses = [self.pose(tgt, frames[:, i]) for i in range(frames.shape[1]) if i != t]
+        return self.depth(tgt), poses

@@ -1,0 +1,381 @@
+"""Generate the site's pages and data from the catalog and the experiment results.
+
+Everything here returns ``{path inside docs/: str | bytes}``; the MkDocs hooks
+(``site/hooks.py``) turn that into generated ``File`` objects, so ``mkdocs
+serve``, ``mkdocs build`` and ``sins site build`` all go through MkDocs itself.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from sins.catalog import load_catalog
+
+#: site/ (the MkDocs project) inside the repository
+SITE_DIR = Path(__file__).resolve().parents[3] / "site"
+
+GROUP_TITLES = {
+    "losses": "Loss terms", "settings": "Settings", "architectures": "Architectures",
+    "domains": "Domains", "datasets": "Datasets",
+}
+#: paper field -> taxonomy group
+FIELD_GROUP = {"losses": "losses", "setting": "settings", "architecture": "architectures",
+               "domains": "domains", "datasets": "datasets"}
+
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|~:=^$@%")
+
+
+def esc(text: Any, pre: bool = False) -> str:
+    """HTML-escape and Markdown-neutralise a catalog string (every special character becomes an entity).
+
+    Line breaks become spaces, except with ``pre=True`` (for <pre> blocks; blank lines are dropped so
+    the raw HTML block never ends early)."""
+    if pre:
+        return "\n".join(esc(line) for line in str(text).splitlines() if line.strip())
+    out = []
+    for ch in str(text):
+        if ch in "&<>\"'":
+            out.append(html.escape(ch, quote=True).replace("&#x27;", "&#39;"))
+        elif ch in _MD_SPECIAL:
+            out.append(f"&#{ord(ch)};")
+        elif ch in "\r\n\t":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def attr(text: str) -> str:
+    """An escaped attribute value (for URLs we already validated in the schema)."""
+    return html.escape(str(text), quote=True)
+
+
+def formula_html(latex: str) -> str:
+    """LaTeX -> MathML at build time (no JavaScript, no network); escaped text if it does not convert."""
+    if not latex:
+        return ""
+    try:
+        from latex2mathml.converter import convert
+
+        return convert(latex, display="block")
+    except Exception:  # noqa: BLE001 - a formula the converter cannot read still shows as text
+        return f"<code>{esc(latex)}</code>"
+
+
+# --------------------------------------------------------------------------- results
+
+
+def load_results(folder: str | Path) -> dict[str, dict]:
+    """Every ``<folder>/<name>/summary.json`` that parses; unknown or missing fields are tolerated."""
+    folder = Path(folder)
+    out: dict[str, dict] = {}
+    if not folder.is_dir():
+        return out
+    for sub in sorted(folder.iterdir()):
+        f = sub / "summary.json"
+        if not f.is_file():
+            continue
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        data.setdefault("name", sub.name)
+        data["name"] = str(data["name"])
+        data["_dir"] = sub
+        tests = data.get("tests") or []
+        data["tests"] = [str(t) for t in tests] if isinstance(tests, list) else [str(tests)]
+        figs = data.get("figures") or []
+        data["figures"] = [str(x) for x in figs] if isinstance(figs, list) else []
+        nums = data.get("numbers")
+        data["numbers"] = nums if isinstance(nums, dict) else {}
+        data["verdict"] = str(data.get("verdict") or "inconclusive")
+        out[data["name"]] = data
+    return out
+
+
+def _verdicts_for(term_id: str, term, results: dict[str, dict]) -> list[dict]:
+    names = list(term.experiments) if term is not None else []
+    found = [results[n] for n in names if n in results]
+    found += [r for r in results.values() if term_id in r["tests"] and r not in found]
+    return found
+
+
+def _verdict_badge(v: str) -> str:
+    return f'<span class="sins-verdict sins-verdict-{attr(v)}">{esc(v)}</span>'
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _head(title: str) -> str:
+    """Front matter with an HTML-escaped page title (the theme puts page.title in <title> and the nav
+    unescaped) and a raw <h1>, so that the heading never passes through Markdown or the toc."""
+    return f"---\ntitle: {json.dumps(html.escape(title, quote=True))}\n---\n\n<h1>{esc(title)}</h1>\n"
+
+
+def _term_link(group: str, tid: str, tax, prefix: str) -> str:
+    term = tax.group(group).get(tid)
+    name = term.name if term else tid
+    return f'<a href="{prefix}taxonomy/{attr(group)}/{attr(tid)}/">{esc(name)}</a> (<code>{esc(tid)}</code>)'
+
+
+def paper_page(p, tax, results: dict[str, dict], bib: str) -> str:
+    pre = "../../"
+    lines = [_head(p.title)]
+    lines.append(f"<p class=\"sins-authors\">{esc(', '.join(p.authors))}</p>")
+    lines.append(f"<p><strong>{esc(p.venue)}</strong>, {p.year}</p>")
+    lines.append("")
+    lines.append(f"<p class=\"sins-summary\">{esc(p.summary)}</p>")
+    lines.append("")
+    links = []
+    if p.arxiv:
+        links.append(f'<a href="https://arxiv.org/abs/{attr(p.arxiv)}">arXiv {esc(p.arxiv)}</a>')
+    if p.doi:
+        links.append(f'<a href="https://doi.org/{attr(p.doi)}">DOI {esc(p.doi)}</a>')
+    if p.url:
+        links.append(f'<a href="{attr(p.url)}">Web page</a>')
+    if p.code:
+        links.append(f'<a href="{attr(p.code)}">Code</a>')
+    lines.append("<p class=\"sins-links\">" + " · ".join(links) + "</p>")
+    lines += ["", "## Categories", "", "<table><thead><tr><th>Facet</th><th>Category</th><th>Experiment verdict</th></tr></thead><tbody>"]
+    for field, group in FIELD_GROUP.items():
+        values = getattr(p, field)
+        values = [values] if isinstance(values, str) else list(values)
+        for tid in values:
+            term = tax.group(group).get(tid)
+            found = _verdicts_for(tid, term, results)
+            if found:
+                v = ", ".join(f'<a href="{pre}experiments/#{attr(r["name"])}">{esc(r["name"])}</a>: {_verdict_badge(r["verdict"])}' for r in found)
+            elif group == "losses":
+                v = "not yet tested"
+            else:
+                v = "—"
+            lines.append(f"<tr><td>{esc(field)}</td><td>{_term_link(group, tid, tax, pre)}</td><td>{v}</td></tr>")
+    lines += ["</tbody></table>", "", "## Provenance", ""]
+    prov = p.provenance
+    lines.append("<ul>")
+    lines.append(f"<li>Annotated from: {esc(', '.join(prov.annotation))}</li>")
+    if prov.checked:
+        lines.append(f"<li>Checked: {esc(prov.checked.isoformat())}</li>")
+    for s in prov.sources:
+        lines.append(f'<li>Source: <a href="{attr(s)}">{esc(s)}</a></li>')
+    if prov.notes:
+        lines.append(f"<li>Notes: {esc(prov.notes)}</li>")
+    lines += ["</ul>", "", "## BibTeX", ""]
+    lines.append(f'<div class="sins-bib"><button type="button" class="md-button sins-copy" data-copy="bib-{attr(p.key)}">Copy BibTeX</button>'
+                 f'<pre><code id="bib-{attr(p.key)}">{esc(bib, pre=True)}</code></pre></div>')
+    return "\n".join(lines) + "\n"
+
+
+def term_page(group: str, tid: str, term, papers: list, results: dict[str, dict]) -> str:
+    pre = "../../../"
+    lines = [_head(term.name), f"<p><code>{esc(tid)}</code> · {esc(GROUP_TITLES[group].lower())} · family: {esc(term.family)}</p>", ""]
+    lines += [f"<p>{esc(term.description)}</p>", ""]
+    if term.formula:
+        lines += [f'<div class="sins-formula">{formula_html(term.formula)}</div>', ""]
+    lines += ["## Experiment", ""]
+    found = _verdicts_for(tid, term, results)
+    if found:
+        lines.append("<ul>")
+        for r in found:
+            lines.append(f'<li><a href="{pre}experiments/#{attr(r["name"])}">{esc(r.get("title") or r["name"])}</a>: {_verdict_badge(r["verdict"])}</li>')
+        lines.append("</ul>")
+    elif term.experiments:
+        lines.append("<p>Linked experiment(s): " + ", ".join(f"<code>{esc(e)}</code>" for e in term.experiments) + ". <strong>Not yet tested</strong>: no result has been published yet.</p>")
+    else:
+        why = f" {esc(term.untested_because)}" if term.untested_because else ""
+        lines.append(f"<p><strong>Not yet tested</strong>: no experiment tests this category yet.{why}</p>")
+    lines += ["", f"## Papers ({len(papers)})", ""]
+    if papers:
+        lines.append("<ul>")
+        for p in papers:
+            lines.append(f'<li><a href="{pre}papers/{attr(p.key)}/">{esc(p.title)}</a> — {esc(p.venue)}, {p.year}</li>')
+        lines.append("</ul>")
+    else:
+        lines.append("<p>No paper in the catalog uses it.</p>")
+    return "\n".join(lines) + "\n"
+
+
+def taxonomy_index(tax, counts: dict[tuple[str, str], int]) -> str:
+    lines = ["# Taxonomy", "", "Every category the catalog uses, defined once, with the papers that use it and the experiment that tests it.", ""]
+    for group, title in GROUP_TITLES.items():
+        lines += [f"## {title}", "", "<ul>"]
+        for tid, term in tax.group(group).items():
+            lines.append(f'<li><a href="{attr(group)}/{attr(tid)}/">{esc(term.name)}</a> (<code>{esc(tid)}</code>): {counts.get((group, tid), 0)} papers</li>')
+        lines += ["</ul>", ""]
+    return "\n".join(lines)
+
+
+def experiments_page(results: dict[str, dict]) -> tuple[str, dict[str, bytes]]:
+    lines = ["# Experiments", ""]
+    files: dict[str, bytes] = {}
+    if not results:
+        lines.append("<p><strong>No results yet.</strong> Experiments are being written; each taxonomy page says "
+                     "&quot;not yet tested&quot; until a result for it is published here.</p>")
+        return "\n".join(lines) + "\n", files
+    lines += ["<table><thead><tr><th>Experiment</th><th>Tests</th><th>Verdict</th></tr></thead><tbody>"]
+    for r in results.values():
+        tests = ", ".join(f'<a href="../taxonomy/losses/{attr(t)}/">{esc(t)}</a>' for t in r["tests"])
+        lines.append(f'<tr><td><a href="#{attr(r["name"])}">{esc(r.get("title") or r["name"])}</a></td><td>{tests}</td><td>{_verdict_badge(r["verdict"])}</td></tr>')
+    lines += ["</tbody></table>", ""]
+    for r in results.values():
+        lines += [f'<h2 id="{attr(r["name"])}">{esc(r.get("title") or r["name"])}</h2>', ""]
+        lines.append(f"<p>Verdict: {_verdict_badge(r['verdict'])}</p>")
+        if r.get("command"):
+            lines.append(f"<p>Reproduce with:</p><pre><code>{esc(r['command'], pre=True)}</code></pre>")
+        if r["numbers"]:
+            lines.append("<table><tbody>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in r["numbers"].items()) + "</tbody></table>")
+        for fig in r["figures"]:
+            src = (r["_dir"] / fig).resolve()
+            if r["_dir"].resolve() not in src.parents or not src.is_file():
+                continue
+            uri = f"experiments/{r['name']}/{Path(fig).as_posix()}"
+            files[uri] = src.read_bytes()
+            lines.append(f'<figure><img src="{attr(r["name"] + "/" + Path(fig).as_posix())}" alt="{attr(fig)}"><figcaption>{esc(fig)}</figcaption></figure>')
+        lines.append("")
+    return "\n".join(lines) + "\n", files
+
+
+def stats_page(cat) -> tuple[str, dict[str, bytes]]:
+    from sins.catalog.stats import compute_stats
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = compute_stats(cat)
+    files: dict[str, bytes] = {}
+
+    def save(fig, name):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        files[f"stats/{name}"] = buf.getvalue()
+
+    by_year = s.get("by_year", {})
+    years = sorted(by_year, key=int)
+    settings = sorted({k for v in by_year.values() for k in v})
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    bottom = [0] * len(years)
+    for st in settings:
+        vals = [by_year[y].get(st, 0) for y in years]
+        if any(vals):
+            ax.bar([str(y) for y in years], vals, bottom=bottom, label=st)
+            bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.set_ylabel("papers"); ax.legend(fontsize=7); ax.set_title("Papers per year by setting")
+    save(fig, "by_year.png")
+
+    losses = s.get("losses", {})
+    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.25 * len(losses))))
+    names = list(losses)[::-1]
+    ax.barh(names, [losses[n] for n in names]); ax.set_xlabel("papers"); ax.set_title("Loss-term frequency")
+    save(fig, "losses.png")
+
+    co = s.get("cooccurrence", {})
+    ids = list(co)
+    if ids:
+        import numpy as np
+
+        m = np.array([[co[a].get(b, 0) for b in ids] for a in ids])
+        fig, ax = plt.subplots(figsize=(0.35 * len(ids) + 2, 0.35 * len(ids) + 1.5))
+        im = ax.imshow(m, cmap="Blues")
+        ax.set_xticks(range(len(ids)), ids, rotation=90, fontsize=7); ax.set_yticks(range(len(ids)), ids, fontsize=7)
+        fig.colorbar(im, ax=ax, shrink=0.7); ax.set_title("Loss co-occurrence (papers using both)")
+        save(fig, "cooccurrence.png")
+
+    lines = ["# Statistics", "", f"<p>{s.get('total', len(cat.papers))} papers. The same counts come from <code>sins catalog stats</code>.</p>", ""]
+    lines += ["## Papers per year by setting", "", '<img src="by_year.png" alt="Stacked bar chart of papers per year, split by setting">', ""]
+    lines.append("<table><thead><tr><th>Year</th>" + "".join(f"<th>{esc(x)}</th>" for x in settings) + "</tr></thead><tbody>")
+    for y in years:
+        lines.append(f"<tr><td>{esc(y)}</td>" + "".join(f"<td>{by_year[y].get(x, 0)}</td>" for x in settings) + "</tr>")
+    lines += ["</tbody></table>", "", "## Loss-term frequency", "", '<img src="losses.png" alt="Bar chart of how many papers use each loss term">', "", "<ul>"]
+    for k, n in losses.items():
+        lines.append(f'<li><a href="../taxonomy/losses/{attr(k)}/">{esc(k)}</a>: {n}</li>')
+    lines += ["</ul>", "", "## Loss co-occurrence", ""]
+    if ids:
+        lines += ['<img src="cooccurrence.png" alt="Matrix of how many papers use each pair of loss terms">', ""]
+    combos = s.get("combinations", [])
+    if combos:
+        lines += ["### Most frequent loss combinations", "", "<ul>"]
+        for c in combos:
+            try:
+                terms, n = c
+            except (TypeError, ValueError):
+                continue
+            lines.append(f"<li>{esc(' + '.join(terms))}: {n}</li>")
+        lines.append("</ul>")
+    return "\n".join(lines) + "\n", files
+
+
+def survey_data(cat, bibs: dict[str, str]) -> dict:
+    tax = cat.taxonomy
+    papers = []
+    for p in sorted(cat.papers.values(), key=lambda p: (p.year, p.key)):
+        papers.append({
+            "key": p.key, "title": p.title, "authors": list(p.authors), "year": p.year, "venue": p.venue,
+            "code": p.code, "setting": p.setting, "domains": list(p.domains), "architecture": list(p.architecture),
+            "losses": list(p.losses), "datasets": list(p.datasets), "summary": p.summary, "bib": bibs[p.key],
+        })
+    return {
+        "taxonomy": {g: {tid: t.name for tid, t in tax.group(g).items()} for g in GROUP_TITLES},
+        "papers": papers,
+    }
+
+
+def generate_files(catalog: str | Path, results: str | Path | None = None, charts: bool = True) -> dict[str, str | bytes]:
+    """All generated files, keyed by their path under docs/."""
+    from sins.catalog.bibtex import paper_to_bibtex
+
+    cat = load_catalog(catalog)
+    res = load_results(results) if results else {}
+    tax = cat.taxonomy
+    files: dict[str, str | bytes] = {}
+    bibs = {k: paper_to_bibtex(p) for k, p in cat.papers.items()}
+    papers = sorted(cat.papers.values(), key=lambda p: (p.year, p.key))
+    users: dict[tuple[str, str], list] = {}
+    for p in papers:
+        files[f"papers/{p.key}.md"] = paper_page(p, tax, res, bibs[p.key])
+        for field, group in FIELD_GROUP.items():
+            values = getattr(p, field)
+            for tid in ([values] if isinstance(values, str) else values):
+                users.setdefault((group, tid), []).append(p)
+    for group in GROUP_TITLES:
+        for tid, term in tax.group(group).items():
+            files[f"taxonomy/{group}/{tid}.md"] = term_page(group, tid, term, users.get((group, tid), []), res)
+    files["taxonomy/index.md"] = taxonomy_index(tax, {k: len(v) for k, v in users.items()})
+    page, figs = experiments_page(res)
+    files["experiments.md"] = page
+    files.update(figs)
+    if charts:
+        page, figs = stats_page(cat)
+        files["stats.md"] = page
+        files.update(figs)
+    files["assets/catalog.json"] = json.dumps(survey_data(cat, bibs), ensure_ascii=False, separators=(",", ":"))
+    tested = {t for r in res.values() for t in r["tests"]}
+    used_losses = {l for p in papers for l in p.losses}
+    files["_counts.json"] = json.dumps({
+        "papers": len(papers), "losses": len(used_losses), "tested": len(used_losses & tested),
+        "experiments": len(res), "diverges": sum(r["verdict"] == "diverges" for r in res.values()),
+        "years": [papers[0].year, papers[-1].year] if papers else [],
+    })
+    return files
+
+
+def build_site(out: str | Path = "build/site", catalog: str | Path = "catalog", results: str | Path = "experiments/results",
+               config_file: str | Path | None = None) -> Path:
+    """Build the static site with MkDocs into ``out``."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    os.environ["SINS_CATALOG"] = str(Path(catalog).resolve())
+    os.environ["SINS_RESULTS"] = str(Path(results).resolve())
+    cfg = load_config(str(config_file or SITE_DIR / "mkdocs.yml"), site_dir=str(Path(out).resolve()))
+    build(cfg)
+    return Path(out)

@@ -1,0 +1,83 @@
+"""Page generation without a browser."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from sins.site import esc, load_results
+
+from .conftest import HOSTILE_KEY
+
+
+def test_esc_neutralises_html_and_markdown():
+    out = esc('<script>"x" **b** [l](u) & _i_')
+    for bad in "<>\"*[]()_":
+        assert bad not in out
+    assert "&lt;script&gt;" in out and "&amp;" in out
+
+
+def test_load_results_is_tolerant(tmp_path):
+    (tmp_path / "good").mkdir()
+    (tmp_path / "good" / "summary.json").write_text(json.dumps({"title": "T", "tests": ["ssim"], "verdict": "diverges", "figures": "nope"}))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "summary.json").write_text("{not json")
+    (tmp_path / "empty").mkdir()
+    res = load_results(tmp_path)
+    assert list(res) == ["good"]
+    assert res["good"]["tests"] == ["ssim"] and res["good"]["figures"] == [] and res["good"]["numbers"] == {}
+    assert load_results(tmp_path / "missing") == {}
+
+
+def test_built_pages(built_site, test_catalog):
+    from sins.catalog import load_catalog
+
+    cat = load_catalog(test_catalog)
+    for key in cat.papers:
+        assert (built_site / "papers" / key / "index.html").is_file()
+    for tid in cat.taxonomy.losses:
+        assert (built_site / "taxonomy" / "losses" / tid / "index.html").is_file()
+    ssim = (built_site / "taxonomy" / "losses" / "ssim" / "index.html").read_text()
+    assert "Not yet tested" in ssim and "<math" in ssim
+    assert "No results yet" in (built_site / "experiments" / "index.html").read_text()
+    assert (built_site / "stats" / "by_year.png").stat().st_size > 1000
+    home = (built_site / "index.html").read_text()
+    assert f"<strong>{len(cat.papers)}</strong> papers" in home
+    data = json.loads((built_site / "assets" / "catalog.json").read_text())
+    assert sorted(p["key"] for p in data["papers"]) == sorted(cat.papers)
+
+
+def test_hostile_strings_are_escaped_in_html(built_site):
+    for f in [built_site / "papers" / HOSTILE_KEY / "index.html", built_site / "taxonomy" / "losses" / "l1" / "index.html",
+              built_site / "search" / "search_index.json"]:
+        text = f.read_text()
+        assert "<script>window.__pwned" not in text and "<img src=x" not in text and "<iframe" not in text, f
+    # no external resources in any page
+    for f in built_site.rglob("*.html"):
+        text = f.read_text()
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, f
+
+
+def test_experiment_results_show_verdicts(test_catalog, tmp_path):
+    from sins.site import build_site
+
+    res = tmp_path / "results" / "ssim-probe"
+    res.mkdir(parents=True)
+    (res / "fig.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (res / "summary.json").write_text(json.dumps({"name": "ssim-probe", "title": "SSIM probe", "tests": ["ssim"], "verdict": "diverges",
+                                                  "command": "sins run ssim-probe", "figures": ["fig.png", "../../escape.png"], "numbers": {"epe": 1.5}}))
+    out = build_site(tmp_path / "out", test_catalog, tmp_path / "results")
+    exp = html.unescape((out / "experiments" / "index.html").read_text())
+    assert "sins run ssim-probe" in exp and "diverges" in exp
+    assert (out / "experiments" / "ssim-probe" / "fig.png").is_file()
+    assert "diverges" in (out / "taxonomy" / "losses" / "ssim" / "index.html").read_text()
+    assert "diverges" in (out / "papers" / "delta2019both" / "index.html").read_text()
+
+
+def test_bibtex_block_keeps_its_lines(built_site, test_catalog):
+    from sins.catalog import load_catalog
+    from sins.catalog.bibtex import paper_to_bibtex
+
+    page = (built_site / "papers" / "alpha2016stereo" / "index.html").read_text()
+    code = page.split('<code id="bib-alpha2016stereo">')[1].split("</code>")[0]
+    assert html.unescape(code).strip() == paper_to_bibtex(load_catalog(test_catalog).papers["alpha2016stereo"]).strip()
