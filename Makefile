@@ -1,5 +1,5 @@
 # Two entry points, both self-installing into ./.venv:
-#   make run   validate the catalog and print its statistics (the main job)
+#   make run   validate the catalog, print its statistics and build the website into build/site
 #   make test  run the whole test suite (installs Debian's chromium for the browser tests when missing)
 PYTHON ?= python3
 VENV := .venv
@@ -25,6 +25,7 @@ browser:
 run: install
 	$(SINS) catalog validate
 	$(SINS) catalog stats
+	$(SINS) site build --out build/site
 
 test: install browser
 	$(PY) -m pytest -q

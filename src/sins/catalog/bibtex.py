@@ -8,6 +8,7 @@ anything silently. Export -> import -> export is a fixed point.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ from pylatexenc.latexencode import unicode_to_latex
 from slugify import slugify
 
 from .schema import ARXIV_RE, DOI_RE, KEY_RE, Paper
+
+# characters without a LaTeX form are kept as UTF-8 (BibTeX with biber reads them); no warning per character
+logging.getLogger("pylatexenc.latexencode").setLevel(logging.ERROR)
 
 #: the bibliographic facts carried by BibTeX (a subset of Paper)
 FACTS = ("key", "title", "authors", "year", "venue", "arxiv", "doi", "url")
