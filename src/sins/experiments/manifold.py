@@ -120,8 +120,13 @@ def cost_volume(left: torch.Tensor, right: torch.Tensor, disparities: Sequence[f
 def sweep_min(left: torch.Tensor, right: torch.Tensor, disparities, compile: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Streaming minimum of the cost volume: (min cost, argmin disparity), each (B,1,H,W), in O(HW) memory."""
     ds = _as_list(disparities)
+    return _running_min(ds, _sweep(left, right, ds, compile))
+
+
+def _running_min(ds: list[float], costs) -> tuple[torch.Tensor, torch.Tensor]:
+    """(min cost, argmin hypothesis) over a stream of per-hypothesis costs, in O(HW) memory."""
     best = best_d = None
-    for d, cost in zip(ds, _sweep(left, right, ds, compile)):
+    for d, cost in zip(ds, costs):
         if best is None:
             best, best_d = cost.clone(), torch.full_like(cost, d)
         else:
@@ -146,17 +151,9 @@ def cost_volume_reference(left: torch.Tensor, right: torch.Tensor, disparities) 
 def sweep_min_reference(left, right, disparities) -> tuple[torch.Tensor, torch.Tensor]:
     """Baseline: warp (grid_sample) and score one hypothesis at a time with the reference formulation."""
     b, _, h, w = left.shape
-    best = best_d = None
-    for d in _as_list(disparities):
-        warped, _ = warp_stereo(right, torch.full((b, 1, h, w), d, dtype=left.dtype))
-        cost = photometric_reference(warped, left)
-        if best is None:
-            best, best_d = cost.clone(), torch.full_like(cost, d)
-        else:
-            better = cost < best
-            best = torch.where(better, cost, best)
-            best_d = torch.where(better, torch.full_like(cost, d), best_d)
-    return best, best_d
+    ds = _as_list(disparities)
+    costs = (photometric_reference(warp_stereo(right, torch.full((b, 1, h, w), d, dtype=left.dtype))[0], left) for d in ds)
+    return _running_min(ds, costs)
 
 
 def _dilate(m: torch.Tensor, r: int) -> torch.Tensor:
