@@ -72,3 +72,11 @@ def test_parse_years(text, expected):
 def test_parse_years_rejects(text):
     with pytest.raises(ValueError, match="expected a year or a range"):
         parse_years(text)
+
+
+def test_filter_sees_a_replaced_paper(cat):
+    """The cached frame must not go stale when a paper is replaced (same number of papers)."""
+    assert keys(filter_papers(cat, losses=["census"])) == ["aa2017one", "dd2021four"]
+    p = cat.papers["bb2018two"]
+    cat.papers["bb2018two"] = p.model_copy(update={"losses": p.losses + ["census"]})
+    assert keys(filter_papers(cat, losses=["census"])) == ["aa2017one", "bb2018two", "dd2021four"]

@@ -143,9 +143,11 @@ def filter_papers(
 def _frame(catalog) -> pd.DataFrame:
     if isinstance(catalog, pd.DataFrame):
         return catalog
+    # keyed by the paper objects themselves: replacing a paper (same count) rebuilds the frame
+    key = tuple(map(id, catalog.papers.values()))
     cached = getattr(catalog, "_frame_cache", None)
-    if cached is None or cached[0] != len(catalog.papers):
-        cached = (len(catalog.papers), catalog.frame())
+    if cached is None or cached[0] != key:
+        cached = (key, catalog.frame())
         object.__setattr__(catalog, "_frame_cache", cached)
     return cached[1]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -282,10 +281,6 @@ def save_catalog(cat: Catalog) -> list[Path]:
         if write_atomic(path, dump_paper(paper)):
             changed.append(path)
     return changed
-
-
-def today() -> _dt.date:
-    return _dt.date.today()
 
 
 __all__ = [
