@@ -1,5 +1,6 @@
 # Two entry points, both self-installing into ./.venv:
-#   make run   validate the catalog, print its statistics and build the website into build/site
+#   make run   validate the catalog, print its statistics, run the experiments (quick profile) and
+#              build the website into build/site
 #   make test  run the whole test suite (installs Debian's chromium for the browser tests when missing)
 PYTHON ?= python3
 VENV := .venv
@@ -25,6 +26,7 @@ browser:
 run: install
 	$(SINS) catalog validate
 	$(SINS) catalog stats
+	$(SINS) experiments run --profile quick
 	$(SINS) site build --out build/site
 
 test: install browser

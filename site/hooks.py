@@ -46,4 +46,16 @@ def on_page_markdown(markdown, page, config, files):
         f'<li><strong>{c.get("experiments", 0)}</strong> experiments published, <strong>{c.get("diverges", 0)}</strong> of them show a divergence</li></ul>'
     )
     readme = _state.get("readme") or "*The catalog's README (inclusion rule, annotation guide) is not written yet.*"
-    return markdown.replace("<!-- sins:counts -->", counts).replace("<!-- sins:catalog-readme -->", readme)
+    markdown = markdown.replace("<!-- sins:counts -->", counts).replace("<!-- sins:catalog-readme -->", readme)
+    if "<!-- sins:verdict-rules -->" in markdown:
+        markdown = markdown.replace("<!-- sins:verdict-rules -->", _verdict_rules())
+    return markdown
+
+
+def _verdict_rules():
+    """The verdict and claim rules, taken from the code that applies them (so the page cannot drift)."""
+    from sins.experiments import analysis, verdict
+
+    per_run = verdict.__doc__.split("\n\n", 1)[1]
+    claims = analysis.__doc__.split("\n\n", 1)[1]
+    return ("## How a verdict is decided\n\n" + per_run + "\n\n## How the five claims are decided\n\n" + claims + "\n")

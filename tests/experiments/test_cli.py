@@ -21,29 +21,29 @@ def test_run_bad_config_exits_1_with_did_you_mean(tmp_path):
     cfg["stpes"] = 3
     p = tmp_path / "bad.yaml"
     p.write_text(yaml.safe_dump(cfg))
-    r = runner.invoke(app, ["run", str(p), "--out", str(tmp_path / "o")])
+    r = runner.invoke(app, ["train", str(p), "--out", str(tmp_path / "o")])
     assert r.exit_code == 1
     assert "did you mean 'steps'" in r.output
 
 
 def test_run_missing_config_exits_1(tmp_path):
-    r = runner.invoke(app, ["run", str(tmp_path / "nope.yaml")])
+    r = runner.invoke(app, ["train", str(tmp_path / "nope.yaml")])
     assert r.exit_code == 1 and "not found" in r.output
 
 
 def test_run_and_resume(tmp_path):
     out = tmp_path / "o"
-    r = runner.invoke(app, ["run", str(CONFIGS / "tiny_video.yaml"), "--out", str(out), "--no-progress"])
+    r = runner.invoke(app, ["train", str(CONFIGS / "tiny_video.yaml"), "--out", str(out), "--no-progress"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["step"] == 2
-    r2 = runner.invoke(app, ["run", str(CONFIGS / "tiny_video.yaml"), "--out", str(out), "--resume", "--no-progress"])
+    r2 = runner.invoke(app, ["train", str(CONFIGS / "tiny_video.yaml"), "--out", str(out), "--resume", "--no-progress"])
     assert r2.exit_code == 0 and json.loads(r2.stdout)["step"] == 2
 
 
 def test_manifold_usage_errors_exit_2():
     assert runner.invoke(app, ["manifold", "--pair", "nope"]).exit_code == 2
     assert runner.invoke(app, ["manifold", "--format", "xml"]).exit_code == 2
-    assert runner.invoke(app, ["run"]).exit_code == 2
+    assert runner.invoke(app, ["train"]).exit_code == 2
 
 
 def test_manifold_json_reports_oracle_gap_and_causes():

@@ -38,7 +38,8 @@ def test_run_writes_outputs_and_is_deterministic(tmp_path):
     b = T.train(tiny(), tmp_path / "b", progress=False)
     assert a["history"] == b["history"]
     rows = json.loads((tmp_path / "a" / "metrics.json").read_text())
-    assert [r["step"] for r in rows] == [2, 4, 6]
+    assert [r["step"] for r in rows] == [0, 2, 4, 6]  # step 0: before any update
+    assert rows[0]["train_loss"] is None
     assert {"train_loss", "heldout_lsyn", "epe", "bad1", "d1"} <= set(rows[-1])
     assert any(k.endswith("_epe") for k in rows[-1])  # per cause mask
     assert (tmp_path / "a" / "metrics.csv").read_text().startswith("step,")

@@ -101,3 +101,17 @@ def page(browser, site_url):
     pg.on("request", lambda r: pg.requests.append(r.url))
     yield pg
     ctx.close()
+
+
+@pytest.fixture(scope="session")
+def results_site_url(test_catalog, tmp_path_factory):
+    """The test catalog with the project's committed experiment results, served over HTTP."""
+    from sins.site import build_site
+
+    out = tmp_path_factory.mktemp("site-results")
+    build_site(out, test_catalog, ROOT / "experiments" / "results")
+    handler = functools.partial(_QuietHandler, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()

@@ -164,3 +164,36 @@ def test_screenshots(page, site_url, built_site):
     shots.mkdir(parents=True, exist_ok=True)
     for name in ("screenshot-survey.png", "screenshot-home.png"):
         shutil.copy(built_site / name, shots / name)
+
+
+def test_experiments_page_answers_the_five_claims(browser, results_site_url):
+    """Each claim shows a measured status (the one in analysis/summary.json), with its figure loaded."""
+    import json
+
+    analysis = json.loads((ROOT / "experiments" / "results" / "analysis" / "summary.json").read_text())
+    pg = browser.new_page()
+    try:
+        pg.goto(results_site_url + "experiments/")
+        rows = pg.locator("#claims-table tbody tr")
+        assert rows.count() == 5
+        for i in range(5):
+            status = rows.nth(i).locator(".sins-claim").text_content()
+            assert status == analysis["claims"][str(i + 1)]["status"]
+            assert status in {"confirmed", "not confirmed", "inconclusive"}
+        for k, c in analysis["claims"].items():
+            if c["figures"]:
+                img = pg.locator(f"#claim-{k} ~ figure img").first
+                img.scroll_into_view_if_needed()
+                pg.wait_for_function("img => img.complete", arg=img.element_handle())
+                assert img.evaluate("img => img.naturalWidth") > 0, f"claim {k}: figure did not load"
+        # the verdict matrix lists every experiment with a verdict badge
+        names = sorted(p.parent.name for p in (ROOT / "experiments" / "results").glob("*/summary.json") if p.parent.name != "analysis")
+        assert pg.locator("#matrix-table tbody tr").count() == len(names)
+        # a category page shows its experiment's verdict and curves
+        pg.goto(results_site_url + "taxonomy/losses/census/")
+        assert pg.locator(".sins-verdict").count() >= 1
+        img = pg.locator("figure img").first
+        pg.wait_for_function("img => img.complete", arg=img.element_handle())
+        assert img.evaluate("img => img.naturalWidth") > 0
+    finally:
+        pg.close()

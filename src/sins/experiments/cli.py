@@ -35,12 +35,13 @@ def list_(folder: Path = typer.Option(Path("experiments"), help="folder of exper
 
 
 @app.command()
-def run(config: Path = typer.Argument(..., help="trainer config (YAML)"),
-        resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoint.pt"),
-        out: Optional[Path] = typer.Option(None, "--out", help="output folder (default: runs/<config name>)"),
-        progress: bool = typer.Option(True, help="show a progress bar")) -> None:
+def train(config: Path = typer.Argument(..., help="trainer config (YAML)"),
+          resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoint.pt"),
+          out: Optional[Path] = typer.Option(None, "--out", help="output folder (default: runs/<config name>)"),
+          progress: bool = typer.Option(True, help="show a progress bar")) -> None:
     """Train one config; writes metrics.csv, metrics.json and checkpoint.pt to the output folder."""
-    from .train import ConfigError, NonFiniteLoss, load_config, train
+    from .train import ConfigError, NonFiniteLoss, load_config
+    from .train import train as train_fn
 
     try:
         cfg = load_config(config)
@@ -48,13 +49,124 @@ def run(config: Path = typer.Argument(..., help="trainer config (YAML)"),
         _fail(str(e))
     out_dir = out or Path("runs") / cfg.name
     try:
-        r = train(cfg, out_dir, resume=resume, progress=progress)
+        r = train_fn(cfg, out_dir, resume=resume, progress=progress)
     except (ConfigError, NonFiniteLoss) as e:
         _fail(str(e))
     if r["interrupted"]:
         typer.echo(f"interrupted at step {r['step']}; saved {r['checkpoint']} (continue with --resume)", err=True)
         raise typer.Exit(130)
     typer.echo(json.dumps({"step": r["step"], **r["final"]}, indent=1))
+
+
+def _load_checked_specs(folder: Path, catalog: Path):
+    from sins.catalog.store import load_taxonomy
+
+    from .specs import check_links, load_specs
+
+    if not folder.is_dir() or not any(folder.glob("*.yaml")):
+        _fail(f"no experiment specs found in {folder}/ (expected {folder}/*.yaml)")
+    specs, problems = load_specs(folder)
+    tax, tprobs = load_taxonomy(catalog / "taxonomy.yaml")
+    problems += tprobs
+    if tax is not None:
+        problems += check_links(specs, tax, str(folder))
+    if problems:
+        for p in problems:
+            typer.echo(str(p), err=True)
+        _fail(f"{len(problems)} problem(s) in the experiment specs; fix them first")
+    return specs
+
+
+@app.command()
+def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to run (default: all)"),
+        profile: str = typer.Option("quick", help="quick (embedded data, laptop CPU) | full (larger, longer, GPU)"),
+        data_root: Optional[Path] = typer.Option(None, "--data-root", help="folder holding real datasets (full profile): "
+                                                 "kitti2015/, kitti_raw/, scared/ as named by each spec's real_data"),
+        seeds: Optional[str] = typer.Option(None, help="comma-separated seeds (default: each spec's, at least three)"),
+        folder: Path = typer.Option(Path("experiments"), help="folder of experiment specs"),
+        results: Path = typer.Option(Path("experiments/results"), help="where results folders are written"),
+        scratch: Path = typer.Option(Path("build/runs"), help="where checkpoints go (not results)"),
+        catalog: Path = typer.Option(Path("catalog"), help="catalog folder (for the taxonomy links)"),
+        analyse: bool = typer.Option(True, "--analyse/--no-analyse", help="run the cross-experiment analysis afterwards")) -> None:
+    """Run experiment specs (every seed and variant), write experiments/results/<name>/ and analyse them."""
+    import time
+
+    from .runner import run_spec
+    from .train import ConfigError, NonFiniteLoss
+
+    specs = _load_checked_specs(folder, catalog)
+    chosen = list(names or sorted(specs))
+    unknown = [n for n in chosen if n not in specs]
+    if unknown:
+        from sins.catalog.errors import unknown_id_message
+
+        _fail("; ".join(unknown_id_message("experiment", n, specs) for n in unknown), 2)
+    missing = [n for n in chosen if profile not in specs[n].profiles]
+    if missing:
+        _fail(f"profile {profile!r} is not defined by: {', '.join(missing)}", 2)
+    if data_root is not None and not data_root.is_dir():
+        _fail(f"--data-root {data_root} is not a folder", 2)
+    seed_list = None
+    if seeds:
+        try:
+            seed_list = [int(x) for x in seeds.split(",") if x.strip()]
+        except ValueError:
+            _fail(f"--seeds must be comma-separated integers, not {seeds!r}", 2)
+    t0 = time.perf_counter()
+    for n in chosen:
+        t = time.perf_counter()
+        try:
+            s = run_spec(specs[n], profile, results=results, scratch=scratch, data_root=data_root, seeds=seed_list,
+                         log=lambda m: typer.echo(m, err=True))
+        except (ConfigError, NonFiniteLoss, FileNotFoundError) as e:
+            _fail(f"{n}: {e}")
+        typer.echo(f"{n}: {s['verdict']} ({time.perf_counter() - t:.1f} s)")
+    if analyse:
+        from .analysis import analyse_all
+
+        a = analyse_all(results)
+        for k, c in a["claims"].items():
+            typer.echo(f"claim {k}: {c['status']}")
+    typer.echo(f"profile {profile}: {len(chosen)} experiment(s) in {time.perf_counter() - t0:.1f} s")
+
+
+@app.command()
+def analyse(results: Path = typer.Option(Path("experiments/results"), help="results folder"),
+            sweep: bool = typer.Option(True, "--sweep/--no-sweep", help="recompute the aleatoric sweep (else reuse the last)"),
+            fmt: str = typer.Option("table", "--format", help="table | json")) -> None:
+    """Verdict matrix, loss-weight ranking, aleatoric sweep and the five claims, from the results on disk."""
+    if fmt not in ("table", "json"):
+        _fail(f"--format must be 'table' or 'json', not {fmt!r}", 2)
+    if not results.is_dir():
+        _fail(f"no results folder {results}/ (run `sins experiments run` first)")
+    from .analysis import analyse_all
+    from .runner import _finite
+
+    a = analyse_all(results, sweep=sweep)
+    if fmt == "json":
+        typer.echo(json.dumps(_finite(a), indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    t = Table(title="Verdict matrix")
+    for c in ("category", "architecture", "domain", "experiment", "verdict"):
+        t.add_column(c)
+    for r in a["matrix"]:
+        t.add_row(r["category"], r["architecture"], r["domain"], r["experiment"], r["verdict"])
+    con.print(t)
+    for item in a["ranking"]:
+        con.print(f"{item['experiment']}: order by final L_syn {item['order_by_lsyn']} vs by error {item['order_by_error']} "
+                  f"(same order: {item['same_order']}, Spearman {item['spearman']:.2f})")
+    t = Table(title="Claims of Li et al.")
+    t.add_column("#")
+    t.add_column("claim")
+    t.add_column("here")
+    t.add_column("why")
+    for k, c in a["claims"].items():
+        t.add_row(k, c["claim"], c["status"], c["summary"])
+    con.print(t)
 
 
 @app.command()

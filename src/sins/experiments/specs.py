@@ -43,15 +43,28 @@ class ExperimentSpec(BaseModel):
     config: dict[str, Any] = Field(description="trainer config shared by every profile")
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
     variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    seed_sets_scene: bool = Field(False, description="the seed also picks the procedural scene (train = held out), "
+                                  "for per-image models with no randomness of their own")
+    real_data: dict[str, Any] = Field(default_factory=dict, description="data overrides used by the full profile "
+                                      "with --data-root (data.root is relative to it)")
 
-    def config_for(self, profile: str, seed: int, variant: str | None = None) -> dict[str, Any]:
-        """The trainer config of one run: base, then the profile's, then the variant's overrides."""
+    def config_for(self, profile: str, seed: int, variant: str | None = None,
+                   data_root: str | Path | None = None) -> dict[str, Any]:
+        """The trainer config of one run: base, then the profile's, then the variant's overrides; with
+        ``data_root`` (and ``real_data`` in the spec) the data section reads a real dataset under it."""
         if profile not in self.profiles:
             raise KeyError(f"experiment {self.name!r} has no profile {profile!r} (it has: {', '.join(self.profiles)})")
         cfg = merge(copy.deepcopy(self.config), self.profiles[profile])
         if variant is not None:
             cfg = merge(cfg, self.variants[variant])
         cfg["seed"] = seed
+        if data_root is not None and self.real_data:
+            real = copy.deepcopy(self.real_data)
+            real["root"] = str(Path(data_root) / str(real.get("root", "")))
+            cfg["data"] = merge(cfg.get("data", {}), real)
+        elif self.seed_sets_scene:
+            cfg.setdefault("data", {})["seed"] = 100 + seed
+            cfg.setdefault("heldout", {})["seeds"] = [100 + seed]
         cfg["name"] = f"{self.name}" + (f"-{variant}" if variant else "") + f"-s{seed}"
         return cfg
 

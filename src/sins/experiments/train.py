@@ -60,6 +60,8 @@ class _Strict(BaseModel):
 class ModelConfig(_Strict):
     name: str = Field(description="a name in sins.experiments.models.REGISTRY")
     kwargs: dict[str, Any] = Field(default_factory=dict)
+    init: Literal["default", "ground_truth"] = Field(
+        "default", description="ground_truth: start a per-pixel field at the first training sample's true disparity")
 
     @model_validator(mode="after")
     def _known(self):
@@ -80,6 +82,8 @@ class DataConfig(_Strict):
     scale: float = Field(0.25, gt=0, description="motorcycle: image scale")
     root: str | None = None
     frames: int = 3
+    options: dict[str, Any] = Field(default_factory=dict, description="extra keyword arguments of a dataset reader "
+                                    "(e.g. split_file of kitti_raw_eigen)")
 
 
 class HeldOutConfig(_Strict):
@@ -97,7 +101,8 @@ class LossConfig(_Strict):
     smoothness: float = Field(0.0, description="edge-aware first-order smoothness")
     second_order: float = 0.0
     lr_consistency: float = 0.0
-    explainability: float = 0.0
+    explainability: float = Field(0.0, description="SfMLearner explainability mask (video; weight of its -log E regulariser)")
+    feature_metric: float = Field(0.0, description="L1 between features of a fixed, seeded random conv encoder")
     proxy: float = Field(0.0, description="weight of supervision by a classical matcher")
     proxy_matcher: Literal["wta"] = "wta"
     min_reprojection: bool = True
@@ -130,6 +135,12 @@ class Config(_Strict):
         kind = "video" if self.model.name in _models.VIDEO else "stereo"
         if kind != self.task:
             raise ValueError(f"model {self.model.name!r} is a {kind} model but task is {self.task!r}")
+        if self.model.init == "ground_truth" and self.model.name != "field":
+            raise ValueError(f"model.init 'ground_truth' needs the per-pixel model 'field', not {self.model.name!r}")
+        if self.loss.explainability and self.task != "video":
+            raise ValueError("loss.explainability needs task 'video' (a pose network with a mask head)")
+        if self.loss.explainability and self.loss.min_reprojection:
+            raise ValueError("loss.explainability weights each source's error: set loss.min_reprojection to false")
         return self
 
 
@@ -212,7 +223,7 @@ def make_datasets(cfg: Config) -> tuple[list, list]:
     reader = _data_fn(d.source)
     if d.root is None:
         raise ConfigError(f"data.source {d.source!r} needs data.root")
-    ds = reader(d.root)
+    ds = reader(d.root, **d.options)
     n = len(ds)
     k = max(1, int(n * (1 - cfg.heldout.crop_fraction)))
     return [ds[i] for i in range(k)], [ds[i] for i in range(k, n)] or [ds[n - 1]]
@@ -248,7 +259,37 @@ def synthesis_error(pred: torch.Tensor, target: torch.Tensor, lc: LossConfig) ->
         if w:
             e = getattr(L, name)(pred, target)
             err = err + w * (e.mean(1, keepdim=True) if e.shape[1] != 1 else e)
+    if lc.feature_metric:
+        phi = feature_encoder(pred.shape[1], pred.device)
+        err = err + lc.feature_metric * L.feature_metric(phi(pred), phi(target))
     return err
+
+
+_FEATURES: dict[tuple[int, str], torch.nn.Module] = {}
+
+
+def feature_encoder(channels: int, device) -> torch.nn.Module:
+    """A fixed feature extractor for the feature-metric term: two 3x3 conv + ELU layers (16 channels,
+    full resolution) with weights drawn from a private generator seeded with 0, never trained.
+
+    FeatDepth (Shu et al., ECCV 2020) learns its features with an auto-encoder; a fixed random
+    encoder keeps the comparison in a feature space without a second training stage.
+    """
+    key = (channels, str(device))
+    if key not in _FEATURES:
+        g = torch.Generator().manual_seed(0)
+        c1 = torch.nn.Conv2d(channels, 16, 3, 1, 1, padding_mode="replicate")
+        c2 = torch.nn.Conv2d(16, 16, 3, 1, 1, padding_mode="replicate")
+        with torch.no_grad():
+            for c in (c1, c2):
+                fan_in = c.weight[0].numel()
+                c.weight.copy_(torch.randn(c.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5)
+                c.bias.zero_()
+        net = torch.nn.Sequential(c1, torch.nn.ELU(), c2, torch.nn.ELU()).to(device)
+        for prm in net.parameters():
+            prm.requires_grad_(False)
+        _FEATURES[key] = net
+    return _FEATURES[key]
 
 
 def _flip(t: torch.Tensor) -> torch.Tensor:
@@ -270,7 +311,8 @@ def stereo_loss(model, batch: dict, cfg: Config) -> tuple[torch.Tensor, torch.Te
         loss = loss + lc.second_order * L.second_order_smoothness(disp / disp.mean().clamp_min(1e-6), left).mean()
     if lc.lr_consistency:
         disp_r = _flip(model(_flip(right), _flip(left)))
-        loss = loss + lc.lr_consistency * L.lr_consistency(disp, disp_r).mean()
+        # in units of the image width, as Monodepth's disparities are, so that its weight (1.0) carries over
+        loss = loss + lc.lr_consistency * L.lr_consistency(disp, disp_r).mean() / left.shape[-1]
     if lc.proxy:
         proxy = proxy_disparity(left, right, cfg.max_disp, lc.compile)
         loss = loss + lc.proxy * (disp - proxy).abs().mean()
@@ -302,7 +344,14 @@ def video_loss(model, batch: dict, cfg: Config) -> tuple[torch.Tensor, torch.Ten
         warped, outside = warp_frame(src, depth, K, T)
         errs.append(synthesis_error(warped, target, lc))
         outs.append(outside)
-    if lc.min_reprojection:
+    if lc.explainability:
+        head = getattr(getattr(model, "module", model), "explain", None)
+        if head is None:
+            raise ConfigError("loss.explainability needs a model with an explainability head (depthpose with explain: true)")
+        masks = torch.cat([head(target, s) for s in sources], 1)
+        valid = torch.cat([(~o).to(masks.dtype) for o in outs], 1)
+        loss = L.explainability_loss(torch.cat(errs, 1) * valid, masks, weight=lc.explainability)
+    elif lc.min_reprojection:
         err = L.min_reprojection(errs)
         mask = torch.ones_like(err, dtype=torch.bool)
         if lc.auto_mask:
@@ -320,6 +369,31 @@ def video_loss(model, batch: dict, cfg: Config) -> tuple[torch.Tensor, torch.Ten
 
 
 # --------------------------------------------------------------------------- evaluation
+
+
+def video_lsyn(model, batch: dict, cfg: Config, depth: torch.Tensor | None = None, poses=None) -> torch.Tensor:
+    """Held-out synthesis loss of a clip, the same whatever the training terms: the per-pixel minimum over
+    source frames of the photometric error (SSIM + L1, ``loss.alpha``), averaged over valid target pixels
+    seen by at least one source. ``depth``/``poses`` override the model's (e.g. the ground truth)."""
+    from . import losses as L
+    from .synthesis import warp_frame
+
+    frames, K = batch["frames"], batch["K"]
+    t = frames.shape[1] // 2
+    target = frames[:, t]
+    if depth is None or poses is None:
+        d, p = model(frames)
+        depth = d if depth is None else depth
+        poses = p if poses is None else poses
+    errs = []
+    for i, T in zip([i for i in range(frames.shape[1]) if i != t], poses):
+        warped, outside = warp_frame(frames[:, i], depth, K, T)
+        e = L.photometric(warped, target, alpha=cfg.loss.alpha, compile=cfg.loss.compile)
+        errs.append(torch.where(outside, torch.full_like(e, float("inf")), e))
+    err = torch.stack(errs, 0).min(0).values
+    m = torch.isfinite(err) & batch["valid"].bool()
+    return err[m].mean() if bool(m.any()) else err.new_tensor(float("nan"))
+
 
 
 @torch.no_grad()
@@ -350,8 +424,8 @@ def evaluate(model, samples: list, cfg: Config, device) -> dict[str, float]:
                 add(f"{tag}bad1", M.bad_k(disp, gt, m, 1.0))
                 add(f"{tag}d1", M.d1(disp, gt, m))
         else:
-            loss, depth = video_loss(model, b, cfg)
-            add("heldout_lsyn", float(loss))
+            add("heldout_lsyn", float(video_lsyn(model, b, cfg)))
+            depth, _ = model(b["frames"])
             gt, valid = b["depth"], b["valid"]
             for tag, m in [("", valid)] + [(f"{c}_", valid & cm) for c, cm in b["causes"].items()]:
                 if int(m.sum()) == 0:
@@ -458,7 +532,7 @@ def _write_metrics(out: Path, history: list[dict]) -> None:
 
 
 def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Train one config; returns ``{"step", "final", "history", "interrupted", "checkpoint"}``.
+    """Train one config; returns ``{"step", "final", "history", "interrupted", "checkpoint", "model", "heldout", "config"}``.
 
     ``final`` holds the last held-out evaluation. With ``resume`` the run continues from
     ``out_dir/checkpoint.pt`` and reaches the same numbers as an uninterrupted run.
@@ -476,6 +550,8 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
     seed_everything(cfg.seed)
     train_set, held = make_datasets(cfg)
     model = _models.build(cfg.model.name, **cfg.model.kwargs).to(device)
+    if cfg.model.init == "ground_truth" and not resume:
+        model.set_disparity(train_set[0].disparity[None])
     optim = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
     step, history = 0, []
     if resume:
@@ -505,6 +581,9 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
 
         bar = tqdm(total=cfg.steps, initial=step, desc=cfg.name, leave=False, file=sys.stderr)
     interrupted = False
+    if step == 0 and not history:
+        model.eval()
+        history.append({"step": 0, "train_loss": None, **evaluate(model, held, cfg, device)})
     try:
         while step < cfg.steps:
             sample = train_set[(step * dd.world + dd.rank) % len(train_set)]
@@ -535,7 +614,7 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
         if dd.world > 1 and dist.is_initialized():
             dist.destroy_process_group()
     return {"step": step, "final": history[-1] if history else {}, "history": history,
-            "interrupted": interrupted, "checkpoint": str(ckpt_path)}
+            "interrupted": interrupted, "checkpoint": str(ckpt_path), "model": model, "heldout": held, "config": cfg}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,6 +70,19 @@ def formula_html(latex: str) -> str:
 # --------------------------------------------------------------------------- results
 
 
+ANALYSIS = "analysis"
+
+
+def load_analysis(folder: str | Path) -> dict | None:
+    """``<folder>/analysis/summary.json`` (written by ``sins experiments analyse``), or None."""
+    f = Path(folder) / ANALYSIS / "summary.json"
+    try:
+        data = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def load_results(folder: str | Path) -> dict[str, dict]:
     """Every ``<folder>/<name>/summary.json`` that parses; unknown or missing fields are tolerated."""
     folder = Path(folder)
@@ -78,7 +91,7 @@ def load_results(folder: str | Path) -> dict[str, dict]:
         return out
     for sub in sorted(folder.iterdir()):
         f = sub / "summary.json"
-        if not f.is_file():
+        if sub.name == ANALYSIS or not f.is_file():
             continue
         try:
             data = json.loads(f.read_text(encoding="utf-8"))
@@ -187,6 +200,11 @@ def term_page(group: str, tid: str, term, papers: list, results: dict[str, dict]
         for r in found:
             lines.append(f'<li><a href="{pre}experiments/#{attr(r["name"])}">{esc(r.get("title") or r["name"])}</a>: {_verdict_badge(r["verdict"])}</li>')
         lines.append("</ul>")
+        for r in found:
+            if "curves.png" in r["figures"]:
+                lines.append(f'<figure><img src="{pre}experiments/{attr(r["name"])}/curves.png" alt="held-out synthesis loss and '
+                             f'depth error over training steps, {attr(r["name"])}"><figcaption>{esc(r.get("title") or r["name"])}: '
+                             f'held-out synthesis loss and depth error over steps, one line per seed.</figcaption></figure>')
     elif term.experiments:
         lines.append("<p>Linked experiment(s): " + ", ".join(f"<code>{esc(e)}</code>" for e in term.experiments) + ". <strong>Not yet tested</strong>: no result has been published yet.</p>")
     else:
@@ -213,32 +231,136 @@ def taxonomy_index(tax, counts: dict[tuple[str, str], int]) -> str:
     return "\n".join(lines)
 
 
-def experiments_page(results: dict[str, dict]) -> tuple[str, dict[str, bytes]]:
+STATUS_CLASS = {"confirmed": "confirmed", "not confirmed": "not-confirmed", "inconclusive": "inconclusive"}
+
+
+def _status_badge(status: str) -> str:
+    return f'<span class="sins-claim sins-claim-{attr(STATUS_CLASS.get(status, "inconclusive"))}">{esc(status)}</span>'
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list) and all(isinstance(x, (int, float)) or x is None for x in v):
+        return ", ".join("—" if x is None else _fmt(x) for x in v)
+    if isinstance(v, (list, dict)):
+        return esc(json.dumps(v, separators=(", ", ": "), default=str))
+    return esc("—" if v is None else v)
+
+
+def _numbers_html(nums) -> str:
+    """A table of claim numbers: a list of records, or a mapping of name -> value/record."""
+    if isinstance(nums, list) and nums and all(isinstance(x, dict) for x in nums):
+        cols = list(dict.fromkeys(k for x in nums for k in x))
+        head = "".join(f"<th>{esc(c)}</th>" for c in cols)
+        body = "".join("<tr>" + "".join(f"<td>{_fmt(x.get(c))}</td>" for c in cols) + "</tr>" for x in nums)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    if isinstance(nums, dict) and nums:
+        rows = []
+        for k, v in nums.items():
+            if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+                rows.append(f"<tr><td>{esc(k)}</td><td>{_numbers_html(v)}</td></tr>")
+            else:
+                rows.append(f"<tr><td>{esc(k)}</td><td>{_fmt(v)}</td></tr>")
+        return "<table><tbody>" + "".join(rows) + "</tbody></table>"
+    return f"<p>{_fmt(nums)}</p>"
+
+
+def _figure(files: dict, root: Path, rel: str, caption: str) -> str:
+    """Copy a results figure into the site (under experiments/) and return its <figure>, or '' if missing."""
+    src = (root / rel).resolve()
+    if root.resolve() not in src.parents or not src.is_file():
+        return ""
+    site_rel = src.relative_to(root.resolve()).as_posix()
+    files[f"experiments/{site_rel}"] = src.read_bytes()
+    return f'<figure><img src="{attr(site_rel)}" alt="{attr(caption)}"><figcaption>{esc(caption)}</figcaption></figure>'
+
+
+def experiments_page(results: dict[str, dict], analysis: dict | None = None, root: Path | None = None) -> tuple[str, dict[str, bytes]]:
     lines = ["# Experiments", ""]
     files: dict[str, bytes] = {}
     if not results:
         lines.append("<p><strong>No results yet.</strong> Experiments are being written; each taxonomy page says "
                      "&quot;not yet tested&quot; until a result for it is published here.</p>")
         return "\n".join(lines) + "\n", files
-    lines += ["<table><thead><tr><th>Experiment</th><th>Tests</th><th>Verdict</th></tr></thead><tbody>"]
+    root = root or next(iter(results.values()))["_dir"].parent
+    profiles = sorted({str(r.get("profile", "?")) for r in results.values()})
+    lines.append(f"<p>{len(results)} experiments, each over at least three seeds, profile {esc(', '.join(profiles))}. "
+                 "Every verdict below is computed from the measured numbers by one rule (see "
+                 '<a href="../method/">Method</a>); nothing is written by hand. Re-run everything with '
+                 "<code>sins experiments run --profile quick</code> (minutes on a laptop CPU), or one experiment with the "
+                 "command shown under it.</p>")
+    if analysis and isinstance(analysis.get("claims"), dict):
+        lines += ['<h2 id="claims">The five claims of Li et al., measured here</h2>', ""]
+        lines.append('<table id="claims-table"><thead><tr><th>#</th><th>Claim</th><th>Here</th><th>Why</th></tr></thead><tbody>')
+        for k, c in sorted(analysis["claims"].items()):
+            lines.append(f'<tr><td><a href="#claim-{attr(k)}">{esc(k)}</a></td><td>{esc(c.get("claim", ""))}</td>'
+                         f'<td>{_status_badge(str(c.get("status")))}</td><td>{esc(c.get("summary", ""))}</td></tr>')
+        lines += ["</tbody></table>", ""]
+        for k, c in sorted(analysis["claims"].items()):
+            lines += [f'<h3 id="claim-{attr(k)}">Claim {esc(k)}: {_status_badge(str(c.get("status")))}</h3>', ""]
+            lines.append(f"<p><em>{esc(c.get('claim', ''))}</em></p><p>{esc(c.get('summary', ''))}</p>")
+            for fig in c.get("figures") or []:
+                lines.append(_figure(files, root, f"{ANALYSIS}/{fig}", f"claim {k}: {Path(fig).parent.name or 'analysis'} {Path(fig).name}"))
+            lines.append('<details><summary>Numbers behind this verdict</summary>' + _numbers_html(c.get("numbers")) + "</details>")
+            lines.append("")
+        if analysis.get("rules"):
+            lines.append(f'<details><summary>How the claims are decided</summary><pre><code>{esc(analysis["rules"], pre=True)}</code></pre></details>')
+            lines.append("")
+    lines += ['<h2 id="matrix">Verdict matrix</h2>', ""]
+    lines += ['<table id="matrix-table"><thead><tr><th>Experiment</th><th>Tests</th><th>Architecture</th><th>Domain</th><th>Verdict</th></tr></thead><tbody>']
     for r in results.values():
         tests = ", ".join(f'<a href="../taxonomy/losses/{attr(t)}/">{esc(t)}</a>' for t in r["tests"])
-        lines.append(f'<tr><td><a href="#{attr(r["name"])}">{esc(r.get("title") or r["name"])}</a></td><td>{tests}</td><td>{_verdict_badge(r["verdict"])}</td></tr>')
+        arch = ", ".join(f'<a href="../taxonomy/architectures/{attr(a)}/">{esc(a)}</a>' for a in r.get("architecture") or [])
+        dom = esc(r.get("domain", ""))
+        lines.append(f'<tr><td><a href="#{attr(r["name"])}">{esc(r.get("title") or r["name"])}</a></td><td>{tests}</td>'
+                     f'<td>{arch}</td><td>{dom}</td><td>{_verdict_badge(r["verdict"])}</td></tr>')
     lines += ["</tbody></table>", ""]
+    if analysis:
+        if analysis.get("ranking"):
+            lines += ['<h2 id="ranking">Loss weights: ranked by synthesis loss or by error?</h2>', ""]
+            for item in analysis["ranking"]:
+                same = "the same order" if item.get("same_order") else "a different order"
+                lines.append(f"<p><strong>{esc(item['experiment'])}</strong>: ranking its configurations by final held-out "
+                             f"synthesis loss gives {same} than ranking them by final {esc(item.get('error_metric', 'error'))} "
+                             f"(Spearman {_fmt(item.get('spearman'))}). By loss: {esc(' < '.join(item['order_by_lsyn']))}; "
+                             f"by error: {esc(' < '.join(item['order_by_error']))}.</p>")
+                lines.append(_numbers_html(item.get("configs")))
+            lines.append(_figure(files, root, f"{ANALYSIS}/ranking.png", "final synthesis loss against final error per configuration"))
+            lines.append("")
+        if analysis.get("sweep"):
+            lines += ['<h2 id="sweep">Aleatoric sweep</h2>', ""]
+            lines.append("<p>Procedural stereo scenes with one dial turned at a time (the others at their defaults), in the street, "
+                         "indoor and medical domains: the oracle gap (how much lower the SSIM + L1 cost gets than at the truth), the "
+                         "share of pixels whose loss minimum is more than 1 px off the truth, and the error of the per-pixel loss "
+                         "minimiser, against the dial.</p>")
+            lines.append(_figure(files, root, f"{ANALYSIS}/sweep.png", "aleatoric sweep: one dial at a time, three domains"))
+            lines.append(_figure(files, root, f"{ANALYSIS}/causes.png", "share of pixels misled, by cause"))
+            if analysis.get("sweep_trends"):
+                lines.append("<p>Spearman correlation of each measure with the dial value:</p>")
+                lines.append(_numbers_html(analysis["sweep_trends"]))
+            lines.append("")
+    lines += ['<h2 id="details">Each experiment</h2>', ""]
     for r in results.values():
-        lines += [f'<h2 id="{attr(r["name"])}">{esc(r.get("title") or r["name"])}</h2>', ""]
-        lines.append(f"<p>Verdict: {_verdict_badge(r['verdict'])}</p>")
+        lines += [f'<h3 id="{attr(r["name"])}">{esc(r.get("title") or r["name"])}</h3>', ""]
+        if r.get("question"):
+            lines.append(f"<p><em>{esc(r['question'])}</em></p>")
+        lines.append(f"<p>Verdict: {_verdict_badge(r['verdict'])}" + (f" — {esc(r['reason'])}" if r.get("reason") else "") + "</p>")
         if r.get("command"):
             lines.append(f"<p>Reproduce with:</p><pre><code>{esc(r['command'], pre=True)}</code></pre>")
         if r["numbers"]:
-            lines.append("<table><tbody>" + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in r["numbers"].items()) + "</tbody></table>")
+            lines.append(_numbers_html(r["numbers"]))
+        if r.get("oracle_gap"):
+            lines.append(f"<p>Oracle gap per seed (held-out L_syn at the truth minus at the prediction; positive: the loss prefers "
+                         f"the prediction): {_fmt(r['oracle_gap'])}</p>")
+        if isinstance(r.get("variants"), dict) and r["variants"]:
+            vs = [{"variant": k, "verdict": v.get("verdict"), "overrides": v.get("overrides"),
+                   "final error": (v.get("numbers") or {}).get("mean_final_error"),
+                   "final L_syn": (v.get("numbers") or {}).get("mean_final_lsyn"),
+                   "oracle gap": v.get("oracle_gap")} for k, v in r["variants"].items()]
+            lines.append("<p>Variants (same config, other loss weights):</p>" + _numbers_html(vs))
         for fig in r["figures"]:
-            src = (r["_dir"] / fig).resolve()
-            if r["_dir"].resolve() not in src.parents or not src.is_file():
-                continue
-            uri = f"experiments/{r['name']}/{Path(fig).as_posix()}"
-            files[uri] = src.read_bytes()
-            lines.append(f'<figure><img src="{attr(r["name"] + "/" + Path(fig).as_posix())}" alt="{attr(fig)}"><figcaption>{esc(fig)}</figcaption></figure>')
+            lines.append(_figure(files, root, f"{r['name']}/{fig}", f"{r['name']}: {fig}"))
         lines.append("")
     return "\n".join(lines) + "\n", files
 
@@ -350,7 +472,7 @@ def generate_files(catalog: str | Path, results: str | Path | None = None, chart
         for tid, term in tax.group(group).items():
             files[f"taxonomy/{group}/{tid}.md"] = term_page(group, tid, term, users.get((group, tid), []), res)
     files["taxonomy/index.md"] = taxonomy_index(tax, {k: len(v) for k, v in users.items()})
-    page, figs = experiments_page(res)
+    page, figs = experiments_page(res, load_analysis(results) if results else None, Path(results) if results else None)
     files["experiments.md"] = page
     files.update(figs)
     if charts:

@@ -44,12 +44,22 @@ class PoseNet(nn.Module):
 class DepthPose(nn.Module):
     """Depth U-Net (sigmoid -> depth in [min_depth, max_depth] via inverse depth) and a pose net."""
 
-    def __init__(self, width: int = 16, min_depth: float = 0.1, max_depth: float = 100.0):
+    def __init__(self, width: int = 16, min_depth: float = 0.1, max_depth: float = 100.0, explain: bool = False):
         super().__init__()
         self.min_depth, self.max_depth = float(min_depth), float(max_depth)
         self.enc = Encoder(3, width)
         self.dec = Decoder(width)
         self.pose = PoseNet(width)
+        # SfMLearner's explainability head: per source frame, a per-pixel weight in (0, 1)
+        self.mask = nn.Sequential(conv(6, width), conv(width, width), nn.Conv2d(width, 1, 3, 1, 1)) if explain else None
+        if self.mask is not None:
+            nn.init.constant_(self.mask[-1].bias, 3.0)  # start near E = 1 (sigmoid(3) = 0.95)
+
+    def explain(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+        """Explainability mask E_s (B, 1, H, W) in (0, 1) of one source frame (needs ``explain=True``)."""
+        if self.mask is None:
+            raise RuntimeError("this DepthPose was built without an explainability head (explain=False)")
+        return torch.sigmoid(self.mask(torch.cat([target, source], 1)))
 
     def depth(self, img: torch.Tensor) -> torch.Tensor:
         s = self.dec(self.enc(img))

@@ -20,6 +20,15 @@ class DisparityField(nn.Module):
         p = torch.full((1, 1, height, width), float(torch.logit(torch.tensor(init))))
         self.theta = nn.Parameter(p)
 
+    @torch.no_grad()
+    def set_disparity(self, disparity: torch.Tensor) -> None:
+        """Start the field at a given disparity (1, 1, H, W), e.g. the ground truth (clamped inside (0, max_disp))."""
+        d = disparity.to(self.theta.dtype)
+        if d.shape[-2:] != self.theta.shape[-2:]:
+            raise ValueError(f"disparity {tuple(d.shape[-2:])} does not match the field grid {tuple(self.theta.shape[-2:])}")
+        d = torch.nan_to_num(d, nan=0.0).clamp(1e-3 * self.max_disp, (1 - 1e-3) * self.max_disp)
+        self.theta.copy_(torch.logit(d / self.max_disp).reshape(self.theta.shape))
+
     def forward(self, left: torch.Tensor, right: torch.Tensor | None = None) -> torch.Tensor:
         d = self.max_disp * torch.sigmoid(self.theta)
         if d.shape[-2:] != left.shape[-2:]:
