@@ -143,6 +143,8 @@ def run_spec(spec: ExperimentSpec, profile: str = "quick", results: str | Path =
         "command": command_for(spec, profile), "figures": ["curves.png", "landscape.png"],
         "torch": torch.__version__, "wall_s": round(time.perf_counter() - t0, 1),
     }
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun every rank trains; only rank 0 writes
+        return summary
     out.mkdir(parents=True, exist_ok=True)
     frame = pd.concat(rows, ignore_index=True)
     lead = ["variant", "seed", "step", "train_loss", "heldout_lsyn"]
