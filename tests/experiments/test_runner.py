@@ -148,3 +148,29 @@ def test_cli_run_unknown_experiment_and_profile():
     r = CliRunner().invoke(app, ["run", "monodepth_stereo", "--profile", "huge", "--folder", str(ROOT / "experiments"),
                                  "--catalog", str(ROOT / "catalog")])
     assert r.exit_code == 2 and "huge" in r.output
+
+
+def test_full_profile_path_reads_a_real_dataset_layout(tmp_path):
+    """--data-root: the spec's real_data (KITTI 2015 layout here, real PNG files) replaces the procedural scenes."""
+    import numpy as np
+    from PIL import Image
+
+    from sins.experiments.data import write_png16
+
+    rng = np.random.default_rng(0)
+    t = tmp_path / "data" / "kitti2015" / "training"
+    for i in range(3):
+        for cam in ("image_2", "image_3"):
+            (t / cam).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rng.integers(0, 256, (24, 48, 3), dtype=np.uint8)).save(t / cam / f"00000{i}_10.png")
+        (t / "disp_occ_0").mkdir(exist_ok=True)
+        write_png16(t / "disp_occ_0" / f"00000{i}_10.png", rng.uniform(1, 6, (24, 48)), scale=256)
+    spec = SPECS["monodepth_stereo"].model_copy(update={
+        "name": "real_probe", "profiles": {"full": {"steps": 4, "eval_every": 2, "checkpoint_every": 4}}})
+    s = run_spec(spec, "full", results=tmp_path / "res", scratch=tmp_path / "scratch", data_root=tmp_path / "data",
+                 log=lambda m: None)
+    assert s["data_root_used"] and s["profile"] == "full"
+    m = pd.read_csv(tmp_path / "res" / "real_probe" / "metrics.csv")
+    assert set(m["step"]) == {0, 2, 4} and m["epe"].notna().all()
+    cfg = json.loads((tmp_path / "scratch" / "real_probe" / "base-s0" / "config.json").read_text())
+    assert cfg["data"]["source"] == "kitti2015"
