@@ -22,14 +22,18 @@ def paper_dict(key: str = "smith2019learning", **over) -> dict:
         "doi": None,
         "url": "https://example.org/paper",
         "code": None,
-        "setting": "mono-video",
+        "supervision": "mono-video",
+        "input": "single-image",
         "domains": ["driving"],
         "architecture": ["unet-cnn", "pose-cnn"],
-        "losses": ["l1", "ssim", "smoothness_edge_aware"],
+        "losses": {"l1": "paper", "ssim": "paper", "smoothness_edge_aware": "paper"},
+        "evidence": {"paper": ["Sec. 3.1, Eq. 2"]},
         "datasets": ["kitti"],
         "summary": "A test paper.",
-        "provenance": {"sources": ["https://example.org/paper"], "annotation": ["paper-text"]},
+        "provenance": {"sources": ["https://example.org/paper"]},
     }
+    if isinstance(over.get("losses"), list):  # a plain list of ids: each tag rests on the paper's text
+        over["losses"] = {t: "paper" for t in over["losses"]}
     data.update(over)
     return {k: v for k, v in data.items() if v is not None}
 

@@ -27,7 +27,7 @@ def run(*args):
 @pytest.fixture
 def cat_dir(make_catalog):
     return make_catalog([
-        paper_dict("aa2017one", title="Stereo census network", losses=["census", "ssim"], setting="stereo-matching", year=2017, arxiv="1701.00001"),
+        paper_dict("aa2017one", title="Stereo census network", losses=["census", "ssim"], supervision="stereo-pairs", input="stereo-pair", year=2017, arxiv="1701.00001"),
         paper_dict("bb2018two", title="Monocular video depth", losses=["l1", "ssim", "smoothness_edge_aware"], year=2018),
         paper_dict("cc2020three", title="Edge aware only", losses=["smoothness_edge_aware", "l1"], year=2020, domains=["medical"]),
     ])
@@ -45,13 +45,18 @@ def test_papers_csv_and_and_or(cat_dir):
     assert r.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert [x["key"] for x in rows] == ["bb2018two"]
-    assert {"key", "title", "year", "venue", "setting", "losses", "arxiv"} <= set(rows[0])
+    assert {"key", "title", "year", "venue", "supervision", "input", "losses", "evidence", "arxiv"} <= set(rows[0])
     r = run("papers", "--loss", "ssim", "--loss", "smoothness_edge_aware", "--any", "--format", "csv", "--catalog", cat_dir)
     assert [x["key"] for x in csv.DictReader(io.StringIO(r.stdout))] == ["aa2017one", "bb2018two", "cc2020three"]
+    assert rows[0]["evidence"] == "l1=paper;ssim=paper;smoothness_edge_aware=paper"
+    r = run("papers", "--loss", "ssim", "--evidence", "code", "--format", "csv", "--catalog", cat_dir)
+    assert r.exit_code == 0 and list(csv.DictReader(io.StringIO(r.stdout))) == []
+    r = run("papers", "--loss", "ssim", "--evidence", "memory", "--catalog", cat_dir)
+    assert r.exit_code == 2 and "unknown evidence level 'memory'" in r.output
 
 
 def test_papers_json_and_bib(cat_dir):
-    r = run("papers", "--setting", "stereo-matching", "--format", "json", "--catalog", cat_dir)
+    r = run("papers", "--input", "stereo-pair", "--format", "json", "--catalog", cat_dir)
     data = json.loads(r.stdout)
     assert [d["key"] for d in data] == ["aa2017one"] and data[0]["arxiv"] == "1701.00001" and data[0]["losses"] == ["census", "ssim"]
     r = run("papers", "--year", "2018-", "--format", "bib", "--catalog", cat_dir)
@@ -84,7 +89,7 @@ def test_validate_misspelt_loss_exits_1_with_file_line_suggestion(tmp_path):
     line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("losses:"))
     r = run("catalog", "validate", root)
     assert r.exit_code == 1
-    assert f"godard2017unsupervised.yaml:{line}: losses[2]: unknown loss term 'smoothnes_edge_aware' (did you mean 'smoothness_edge_aware'" in r.output
+    assert f"godard2017unsupervised.yaml:{line}: losses.smoothnes_edge_aware: unknown loss term 'smoothnes_edge_aware' (did you mean 'smoothness_edge_aware'" in r.output
 
 
 def test_validate_real_catalog_ok():
@@ -95,25 +100,25 @@ def test_validate_real_catalog_ok():
 def test_stats_json_agrees_with_filters(cat_dir):
     r = run("catalog", "stats", "--format", "json", "--catalog", cat_dir)
     s = json.loads(r.stdout)
-    assert s["total"] == 3 and s["losses"]["ssim"] == 2 and s["by_setting"]["stereo-matching"] == 1
+    assert s["total"] == 3 and s["losses"]["ssim"] == 2 and s["by_input"]["stereo-pair"] == 1 and s["by_supervision"]["stereo-pairs"] == 1
     assert s["cooccurrence"]["l1"]["smoothness_edge_aware"] == 2
     assert s["by_year"]["2018"]["mono-video"] == 1
     cat = load_catalog(cat_dir)
     for loss, n in s["losses"].items():
         assert n == len(filter_papers(cat, losses=[loss]))
     r = run("catalog", "stats", "--catalog", cat_dir)
-    assert r.exit_code == 0 and "Papers per year and setting" in r.stdout
+    assert r.exit_code == 0 and "Papers per year and training signal" in r.stdout
 
 
 def test_add_scaffolds_a_file_then_validate_lists_what_to_fill(cat_dir):
     r = run("catalog", "add", "--title", "A New Paper", "--author", "Ann Smith", "--author", "Bo Li", "--year", "2022",
-            "--venue", "arXiv", "--arxiv", "2201.00001", "--loss", "ssim", "--catalog", cat_dir)
+            "--venue", "arXiv", "--arxiv", "2201.00001", "--loss", "ssim=abstract", "--catalog", cat_dir)
     assert r.exit_code == 0, r.output
     path = cat_dir / "papers" / "smith2022new.yaml"
     assert path.exists()
     r = run("catalog", "validate", cat_dir)
     assert r.exit_code == 1 and "smith2022new.yaml" in r.output and "summary" in r.output
-    r = run("catalog", "add", "--title", "X", "--author", "A B", "--year", "2022", "--loss", "ssimm", "--catalog", cat_dir)
+    r = run("catalog", "add", "--title", "X", "--author", "A B", "--year", "2022", "--loss", "ssimm=code", "--catalog", cat_dir)
     assert r.exit_code == 2 and "did you mean 'ssim'" in r.output
 
 

@@ -14,6 +14,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(help="sins: the survey of image-synthesis losses for self-supervised depth, and its experiments.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -64,12 +65,17 @@ def _load(path: Path):
 def validate(path: Path = typer.Argument(Path("catalog"), help="Catalog folder to check.")) -> None:
     """Check every paper file and the taxonomy; report every problem as file:line: field: message."""
     cat = _load(path)
-    out.print(f"{path}: {len(cat.papers)} papers, {sum(len(cat.taxonomy.group(g)) for g in ('losses', 'settings', 'architectures', 'domains', 'datasets'))} taxonomy ids: valid")
+    from sins.catalog.schema import EVIDENCE_LEVELS
+    from sins.catalog.taxonomy import GROUPS
+
+    tags = {lv: sum(p.levels()[lv] for p in cat) for lv in EVIDENCE_LEVELS}
+    out.print(f"{path}: {len(cat.papers)} papers, {sum(len(cat.taxonomy.group(g)) for g in GROUPS)} taxonomy ids: valid; "
+              f"{sum(tags.values())} loss tags, every one with evidence ({', '.join(f'{n} {lv}' for lv, n in tags.items())})")
 
 
 @catalog_app.command("stats")
 def stats(catalog: Path = CatalogOpt, format: StatsFmt = typer.Option(StatsFmt.table, "--format", "-f")) -> None:
-    """Counts by year and setting, most used loss terms, frequent loss combinations and co-occurrence."""
+    """Counts by year and training signal, evidence behind the loss tags, most used loss terms, combinations."""
     from sins.catalog.stats import compute_stats
 
     cat = _load(catalog)
@@ -78,17 +84,27 @@ def stats(catalog: Path = CatalogOpt, format: StatsFmt = typer.Option(StatsFmt.t
         sys.stdout.write(json.dumps(s, indent=2, ensure_ascii=False) + "\n")
         return
     out.print(f"[bold]{s['total']} papers[/bold], {s['years'][0] if s['years'] else '-'} to {s['years'][1] if s['years'] else '-'}, {s['with_code']} with code")
-    settings = [k for k, v in s["by_setting"].items()]
-    t = Table(title="Papers per year and setting")
+    ev = s["evidence"]
+    out.print(f"{sum(ev.values())} loss tags: {ev['code']} read from official code, {ev['paper']} from the paper's text, "
+              f"{ev['abstract']} from the abstract only", markup=False)
+    settings = [k for k, v in s["by_supervision"].items()]
+    t = Table(title="Papers per year and training signal (supervision)")
     t.add_column("year")
     for st in settings:
         t.add_column(st, justify="right")
     t.add_column("total", justify="right")
     for year, row in s["by_year"].items():
         t.add_row(year, *[str(row[st]) for st in settings], str(sum(row.values())))
-    t.add_row("all", *[str(s["by_setting"][st]) for st in settings], str(s["total"]), style="bold")
+    t.add_row("all", *[str(s["by_supervision"][st]) for st in settings], str(s["total"]), style="bold")
     out.print(t)
-    for title, data in (("Domains", s["by_domain"]), ("Loss terms", s["losses"])):
+    t = Table(title="Loss terms and the evidence behind each tag")
+    for col in ("id", "papers", "code", "paper", "abstract"):
+        t.add_column(col, justify="left" if col == "id" else "right")
+    for k, n in s["losses"].items():
+        e = s["evidence_by_loss"][k]
+        t.add_row(k, str(n), str(e["code"]), str(e["paper"]), str(e["abstract"]))
+    out.print(t)
+    for title, data in (("Test-time input", s["by_input"]), ("Domains", s["by_domain"])):
         t = Table(title=title)
         t.add_column("id")
         t.add_column("papers", justify="right")
@@ -132,14 +148,17 @@ def add(
     doi: Optional[str] = typer.Option(None),
     url: Optional[str] = typer.Option(None),
     code: Optional[str] = typer.Option(None),
-    setting: str = typer.Option("", help="A setting id of the taxonomy."),
+    supervision: str = typer.Option("", help="What trains the network: a supervision id of the taxonomy."),
+    input: str = typer.Option("", "--input", help="What the network takes at test time: an inputs id of the taxonomy."),
     domain: List[str] = typer.Option([], "--domain"),
     architecture: List[str] = typer.Option([], "--architecture"),
-    loss: List[str] = typer.Option([], "--loss"),
+    loss: List[str] = typer.Option([], "--loss", help="ID=LEVEL (repeat), LEVEL being code, paper or abstract, e.g. ssim=code."),
     dataset: List[str] = typer.Option([], "--dataset"),
     summary: str = typer.Option("", help="One or two sentences in your own words."),
     source: List[str] = typer.Option([], "--source", help="URL where the facts were checked (repeat)."),
-    annotation: List[str] = typer.Option([], "--annotation", help="paper-text, code, abstract or curated-list."),
+    evidence_code: List[str] = typer.Option([], "--evidence-code", help="URL of the official loss code read (repeat)."),
+    evidence_paper: List[str] = typer.Option([], "--evidence-paper", help="Section or equation of the paper read (repeat)."),
+    evidence_abstract: Optional[str] = typer.Option(None, "--evidence-abstract", help="URL of the abstract read."),
     fetch: Optional[bool] = typer.Option(None, "--fetch/--no-fetch", help="Fill title, authors, year and DOI from arXiv / Crossref (default: when --arxiv or --doi is given without --title)."),
     catalog: Path = CatalogOpt,
     arxiv_api: str = typer.Option("https://export.arxiv.org/api/query", "--arxiv-api", hidden=True),
@@ -152,16 +171,32 @@ def add(
     With --arxiv ID (or --doi) and no --title, the title, authors, year and DOI are looked up."""
     from sins.catalog import store
     from sins.catalog.bibtex import _key_for
-    from sins.catalog.errors import unknown_id_message
+    from sins.catalog.errors import shorten, unknown_id_message
+    from sins.catalog.schema import EVIDENCE_HELP, EVIDENCE_LEVELS
     from sins.catalog.yamlio import dump_ordered
 
+    if key is not None:
+        try:
+            store.paper_path(catalog, key)
+        except ValueError as e:
+            _fail(f"error: --key: {e}", 2)
     taxonomy, probs = store.load_taxonomy(catalog / "taxonomy.yaml")
     if taxonomy is None:
         _fail("\n".join(map(str, probs)), 1)
-    for values, group, kind in ((loss, "losses", "loss term"), (domain, "domains", "domain"), (architecture, "architectures", "architecture"), (dataset, "datasets", "dataset"), ([setting] if setting else [], "settings", "setting")):
+    levels: dict[str, str] = {}
+    for item in loss:
+        tid, sep, level = item.partition("=")
+        if not sep or level not in EVIDENCE_LEVELS:
+            _fail(f"error: --loss {shorten(repr(item), 60)}: write ID=LEVEL, e.g. ssim=code; the level is {EVIDENCE_HELP}", 2)
+        levels[tid] = level
+    for values, group, flag, kind in ((list(levels), "losses", "loss", "loss term"), (domain, "domains", "domain", "domain"),
+                                      (architecture, "architectures", "architecture", "architecture"),
+                                      (dataset, "datasets", "dataset", "dataset"),
+                                      ([supervision] if supervision else [], "supervision", "supervision", "training signal"),
+                                      ([input] if input else [], "inputs", "input", "test-time input")):
         for v in values:
             if v not in taxonomy.ids(group):
-                _fail(f"error: --{kind.split()[0]}: {unknown_id_message(kind, v, taxonomy.ids(group))}", 2)
+                _fail(f"error: --{flag}: {unknown_id_message(kind, v, taxonomy.ids(group))}", 2)
     if fetch is None:
         fetch = bool((arxiv or doi) and not title)
     if fetch:
@@ -184,16 +219,21 @@ def add(
     if not (title and author and year):
         _fail("error: give --title, --author (repeat) and --year, or --arxiv ID --fetch", 2)
     key = key or _key_for("", title, author, year)
-    path = catalog / "papers" / f"{key}.yaml"
+    try:
+        path = store.paper_path(catalog, key)
+    except ValueError as e:
+        _fail(f"error: {e}; give --key", 2)
     if path.exists():
         _fail(f"error: {path} already exists: edit it, or choose another --key", 1)
+    evidence = {"code": evidence_code, "paper": evidence_paper, "abstract": evidence_abstract}
     data = {"key": key, "title": title, "authors": author, "year": year, "venue": venue or "",
-            "arxiv": arxiv, "doi": doi, "url": url, "code": code, "setting": setting, "domains": domain,
-            "architecture": architecture, "losses": loss, "datasets": dataset, "summary": summary,
-            "provenance": {"sources": source, "annotation": annotation}}
+            "arxiv": arxiv, "doi": doi, "url": url, "code": code, "supervision": supervision, "input": input,
+            "domains": domain, "architecture": architecture, "losses": levels,
+            "evidence": {k: v for k, v in evidence.items() if v}, "datasets": dataset, "summary": summary,
+            "provenance": {"sources": source}}
     data = {k: v for k, v in data.items() if v is not None}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dump_ordered(data, ("domains", "architecture", "losses", "datasets", "annotation")), encoding="utf-8")
+    path.write_text(dump_ordered(data, store.FLOW_FIELDS), encoding="utf-8")
     out.print(f"wrote {path}; now run `sins catalog validate {catalog}` and fill what it reports")
 
 
@@ -237,7 +277,15 @@ def import_bib(
             continue
         if e.unmapped:
             out.print(f"{where}: fields not mapped to the catalog (kept out, listed here): {', '.join(sorted(e.unmapped))}", markup=False)
-        target = catalog / "papers" / f"{e.facts.key}.yaml"
+        try:
+            target = store.paper_path(catalog, e.facts.key)
+        except ValueError as ex:
+            err.print(f"{where}: not imported: {ex}", markup=False)
+            code = 1
+            continue
+        if target.exists():
+            out.print(f"{where}: {target} already exists (a file the catalog could not read?); left untouched", markup=False)
+            continue
         if not dry_run:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(draft_yaml(e.facts), encoding="utf-8")
@@ -245,7 +293,7 @@ def import_bib(
         out.print(f"{where}: {'would write' if dry_run else 'wrote'} {target}", markup=False)
     out.print(f"{len(report.entries)} entries read, {written} drafts written, {sum(1 for e in report.entries if e.existing)} already present, {len(report.failed) + sum(1 for e in report.entries if e.problems)} not imported")
     if written:
-        out.print("Drafts leave setting, domains, architecture, losses, datasets, summary and provenance empty: `sins catalog validate` lists what to fill.")
+        out.print("Drafts leave supervision, input, domains, architecture, losses (with their evidence), datasets, summary and provenance empty: `sins catalog validate` lists what to fill.")
     raise typer.Exit(code)
 
 
@@ -303,18 +351,24 @@ def enrich_cmd(
 # --------------------------------------------------------------------------- queries
 
 
-def _filter(catalog: Path, loss, any_, exclude, setting, architecture, domain, dataset, year, text, has_code, venue):
+def _filter(catalog: Path, loss, any_, exclude, supervision, input, architecture, domain, dataset, year, text, has_code,
+            venue, evidence):
     from sins.catalog import UnknownIdError, filter_papers, parse_years
+    from sins.catalog.query import parse_evidence
 
     try:
         years = parse_years(year)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--year")
+    try:
+        parse_evidence(evidence)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--evidence")
     cat = _load(catalog)
     try:
-        df = filter_papers(cat, losses=loss, match="any" if any_ else "all", exclude=exclude, setting=setting,
-                           architecture=architecture, domain=domain, dataset=dataset, years=years, text=text,
-                           has_code=has_code, venue=venue)
+        df = filter_papers(cat, losses=loss, match="any" if any_ else "all", exclude=exclude, supervision=supervision,
+                           input=input, architecture=architecture, domain=domain, dataset=dataset, years=years, text=text,
+                           has_code=has_code, venue=venue, evidence=evidence)
     except UnknownIdError as e:
         _fail(f"error: {e}", 2)
     return cat, df
@@ -323,7 +377,9 @@ def _filter(catalog: Path, loss, any_, exclude, setting, architecture, domain, d
 _LossOpt = typer.Option([], "--loss", "-l", help="Loss term id (repeat); all must match unless --any.")
 _AnyOpt = typer.Option(False, "--any", help="Match papers with any of the --loss terms (OR) instead of all (AND).")
 _ExclOpt = typer.Option([], "--exclude", help="Drop papers that use this loss term (repeat).")
-_SetOpt = typer.Option([], "--setting", help="Setting id (repeat for any of several).")
+_SupOpt = typer.Option([], "--supervision", help="Training signal id, e.g. mono-video (repeat for any of several).")
+_InOpt = typer.Option([], "--input", help="Test-time input id, e.g. multi-frame (repeat for any of several).")
+_EvOpt = typer.Option([], "--evidence", help="Count a --loss tag only when it rests on this level: code, paper or abstract (repeat).")
 _ArchOpt = typer.Option([], "--architecture", help="Architecture id (repeat for any of several).")
 _DomOpt = typer.Option([], "--domain", help="Domain id (repeat for any of several).")
 _DataOpt = typer.Option([], "--dataset", help="Dataset id (repeat for any of several).")
@@ -335,7 +391,8 @@ _VenueOpt = typer.Option(None, "--venue", help="Venue contains this text (case-i
 
 @app.command("papers")
 def papers(
-    loss: List[str] = _LossOpt, any_: bool = _AnyOpt, exclude: List[str] = _ExclOpt, setting: List[str] = _SetOpt,
+    loss: List[str] = _LossOpt, any_: bool = _AnyOpt, exclude: List[str] = _ExclOpt, evidence: List[str] = _EvOpt,
+    supervision: List[str] = _SupOpt, input: List[str] = _InOpt,
     architecture: List[str] = _ArchOpt, domain: List[str] = _DomOpt, dataset: List[str] = _DataOpt,
     year: Optional[str] = _YearOpt, text: Optional[str] = _TextOpt, code: Optional[bool] = _CodeOpt,
     venue: Optional[str] = _VenueOpt,
@@ -343,7 +400,8 @@ def papers(
     catalog: Path = CatalogOpt,
 ) -> None:
     """List the papers that match every given filter."""
-    cat, df = _filter(catalog, loss, any_, exclude, setting, architecture, domain, dataset, year, text, code, venue)
+    cat, df = _filter(catalog, loss, any_, exclude, supervision, input, architecture, domain, dataset, year, text, code,
+                      venue, evidence)
     _print_papers(cat, df, format)
 
 
@@ -359,21 +417,26 @@ def _print_papers(cat, df, format: Fmt) -> None:
         return
     if format is Fmt.csv:
         flat = df.drop(columns=["sources"]).copy()
-        for col in ("authors", "domains", "architecture", "losses", "datasets", "annotation"):
+        for col in ("authors", "domains", "architecture", "losses", "datasets"):
             flat[col] = flat[col].map(";".join)
+        flat["evidence"] = flat["evidence"].map(lambda ev: ";".join(f"{k}={v}" for k, v in ev.items()))
         sys.stdout.write(flat.to_csv(index=False))
         return
-    t = Table(title=f"{len(df)} paper{'s' if len(df) != 1 else ''}")
-    for col in ("key", "year", "venue", "setting", "losses", "title"):
-        t.add_column(col, overflow="fold")
+    t = Table(title=f"{len(df)} paper{'s' if len(df) != 1 else ''} (loss tags: * code, + paper text, ' abstract)")
+    for col in ("key", "year", "venue", "trained on", "input", "losses", "title"):
+        t.add_column(col, overflow="fold", no_wrap=col in ("key", "year"))
+    mark = {"code": "*", "paper": "+", "abstract": "'"}
     for row in df.itertuples():
-        t.add_row(row.key, str(row.year), row.venue, row.setting, ", ".join(row.losses), row.title)
+        cells = (row.key, str(row.year), row.venue, row.supervision, row.input,
+                 ", ".join(f"{k}{mark[v]}" for k, v in row.evidence.items()), row.title)
+        t.add_row(*(Text(c) for c in cells))  # catalog strings are text, never rich markup
     out.print(t)
 
 
 @catalog_app.command("export-bib")
 def export_bib(
-    loss: List[str] = _LossOpt, any_: bool = _AnyOpt, exclude: List[str] = _ExclOpt, setting: List[str] = _SetOpt,
+    loss: List[str] = _LossOpt, any_: bool = _AnyOpt, exclude: List[str] = _ExclOpt, evidence: List[str] = _EvOpt,
+    supervision: List[str] = _SupOpt, input: List[str] = _InOpt,
     architecture: List[str] = _ArchOpt, domain: List[str] = _DomOpt, dataset: List[str] = _DataOpt,
     year: Optional[str] = _YearOpt, text: Optional[str] = _TextOpt, code: Optional[bool] = _CodeOpt,
     venue: Optional[str] = _VenueOpt,
@@ -383,7 +446,8 @@ def export_bib(
     """BibTeX of the whole catalog, or of the papers matching the filters."""
     from sins.catalog.bibtex import export_bibtex
 
-    cat, df = _filter(catalog, loss, any_, exclude, setting, architecture, domain, dataset, year, text, code, venue)
+    cat, df = _filter(catalog, loss, any_, exclude, supervision, input, architecture, domain, dataset, year, text, code,
+                      venue, evidence)
     bib = export_bibtex(cat.papers[k] for k in df["key"])
     if output:
         output.write_text(bib, encoding="utf-8")

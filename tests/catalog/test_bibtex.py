@@ -82,8 +82,9 @@ def test_import_decodes_latex_maps_fields_and_reports_the_rest():
 def test_existing_entries_are_reported_not_duplicated():
     p = Paper.model_validate({
         "key": "godard2017unsupervised", "title": "T", "authors": ["A B"], "year": 2017, "venue": "CVPR 2017",
-        "arxiv": "1609.03677", "setting": "mono-stereo", "domains": ["driving"], "losses": ["l1"], "summary": "s",
-        "provenance": {"sources": ["https://arxiv.org/abs/1609.03677"], "annotation": ["abstract"]},
+        "arxiv": "1609.03677", "supervision": "stereo-pairs", "input": "single-image", "domains": ["driving"],
+        "losses": {"l1": "abstract"}, "evidence": {"abstract": "https://arxiv.org/abs/1609.03677"}, "summary": "s",
+        "provenance": {"sources": ["https://arxiv.org/abs/1609.03677"]},
     })
     bib = (
         "@misc{other2017key, title={T}, author={A B}, year={2017}, eprint={1609.03677}, archiveprefix={arXiv}}\n"

@@ -37,7 +37,9 @@ def test_taxonomy_defines_required_ids():
         "pose_supervision", "semantic", "adversarial",
     }
     assert required_losses <= cat.taxonomy.ids("losses")
-    assert {"mono-video", "mono-stereo", "mono-mixed", "stereo-matching", "multi-view", "other"} == cat.taxonomy.ids("settings")
+    assert {"mono-video", "stereo-pairs", "stereo-video", "multi-camera", "multi-view", "other"} == cat.taxonomy.ids("supervision")
+    assert {"single-image", "multi-frame", "stereo-pair", "multi-camera", "image-sparse-depth", "other"} == cat.taxonomy.ids("inputs")
+    assert {"robust_penalty", "residual_clipping", "learned_weight", "instance_motion_mask", "perceptual"} <= cat.taxonomy.ids("losses")
     for term in cat.taxonomy.losses.values():
         assert term.description and term.name and term.family
 
@@ -89,27 +91,27 @@ def test_unknown_loss_id_names_file_line_and_suggestion(make_catalog):
     path.write_text(text)
     (msg,) = problems_of(root)
     line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("losses:"))
-    assert f"smith2019learning.yaml:{line}: losses[2]: unknown loss term 'smoothnes_edge_aware' (did you mean 'smoothness_edge_aware'" in msg
+    assert f"smith2019learning.yaml:{line}: losses.smoothnes_edge_aware: unknown loss term 'smoothnes_edge_aware' (did you mean 'smoothness_edge_aware'" in msg
 
 
-def test_unknown_block_list_item_points_at_its_own_line(make_catalog):
+def test_unknown_loss_term_points_at_its_own_line(make_catalog):
     root = make_catalog()
     d = paper_dict("smith2019learning")
     text = (
         "key: smith2019learning\ntitle: T\nauthors:\n  - A B\nyear: 2019\nvenue: arXiv\nurl: https://example.org/x\n"
-        "setting: mono-video\ndomains: [driving]\nlosses:\n  - l1\n  - censsus\nsummary: s\n"
-        "provenance:\n  sources: [https://example.org/x]\n  annotation: [abstract]\n"
+        "supervision: mono-video\ninput: single-image\ndomains: [driving]\nlosses:\n  l1: abstract\n  censsus: abstract\n"
+        "evidence:\n  abstract: https://example.org/x\nsummary: s\nprovenance:\n  sources: [https://example.org/x]\n"
     )
     assert d
     write(root, "smith2019learning.yaml", text)
     (msg,) = problems_of(root)
-    assert "smith2019learning.yaml:12: losses[1]: unknown loss term 'censsus' (did you mean 'census'" in msg
+    assert "smith2019learning.yaml:13: losses.censsus: unknown loss term 'censsus' (did you mean 'census'" in msg
 
 
-def test_unknown_setting(make_catalog):
-    root = make_catalog([paper_dict("smith2019learning", setting="mono-vido")])
+def test_unknown_supervision(make_catalog):
+    root = make_catalog([paper_dict("smith2019learning", supervision="mono-vido")])
     (msg,) = problems_of(root)
-    assert "setting: unknown setting 'mono-vido' (did you mean 'mono-video'" in msg
+    assert "supervision: unknown training signal 'mono-vido' (did you mean 'mono-video'" in msg
 
 
 def test_file_name_differs_from_key(make_catalog):
@@ -207,7 +209,7 @@ def test_unquoted_arxiv_id_stays_text(make_catalog):
 def test_every_problem_in_one_run(make_catalog):
     root = make_catalog([
         paper_dict("smith2019learning", losses=["l1", "ssimm"]),
-        paper_dict("jones2020deep", title="Other", setting="stereo"),
+        paper_dict("jones2020deep", title="Other", input="stereo"),
     ])
     write(root, "broken2019yaml.yaml", "key: [\n")
     with pytest.raises(CatalogError) as exc:

@@ -27,7 +27,7 @@ def counts(cat) -> dict[str, int]:
     early = [p for p in cat if 2016 <= p.year <= 2021]
     return {
         "2016-2021": len(early),
-        "2016-2021 stereo-matching": sum(1 for p in early if p.setting == "stereo-matching"),
+        "2016-2021 stereo-matching": sum(1 for p in early if p.input == "stereo-pair"),
         "2016-2021 medical": sum(1 for p in early if "medical" in p.domains),
         "2022-": sum(1 for p in cat if p.year >= 2022),
     }
@@ -42,7 +42,7 @@ def test_every_entry_has_a_verifiable_identifier_and_provenance(cat):
     for p in cat:
         assert p.arxiv or p.doi or (p.url and p.url.startswith("http")), p.key
         assert p.provenance.sources, p.key
-        assert p.provenance.annotation, p.key
+        assert p.losses and all(p.levels().values()) is not None, p.key
 
 
 def test_required_papers_are_present(cat):
@@ -51,7 +51,7 @@ def test_required_papers_are_present(cat):
               "digging into self-supervised monocular depth estimation",
               "unsupervised learning of depth and ego-motion from video"):
         assert t in titles, t
-    assert any(p.setting == "stereo-matching" for p in cat)
+    assert any(p.input == "stereo-pair" for p in cat)
     assert any("medical" in p.domains for p in cat)
 
 

@@ -61,7 +61,7 @@ def test_list_shows_spec_names_and_tested_ids(tmp_path, monkeypatch):
     (tmp_path / "experiments").mkdir()
     (tmp_path / "experiments" / "e1.yaml").write_text(yaml.safe_dump({
         "name": "e1", "title": "t", "question": "q?", "tests": ["ssim", "l1"], "architecture": ["unet"],
-        "setting": "stereo", "domain": "street", "config": {}}))
+        "supervision": "stereo-pairs", "input": "stereo-pair", "domain": "street", "config": {}}))
     monkeypatch.chdir(tmp_path)
     r = runner.invoke(app, ["list"])
     assert r.exit_code == 0, r.output

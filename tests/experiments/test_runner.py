@@ -20,7 +20,7 @@ VERDICTS = {"diverges", "consistent", "inconclusive"}
 def tiny_spec(**over) -> ExperimentSpec:
     d = {
         "name": "tiny", "title": "Tiny", "question": "?", "tests": ["l1", "ssim"], "architecture": ["pixel-field"],
-        "setting": "stereo-matching", "domain": "driving", "claims": [1, 2], "seed_sets_scene": True,
+        "supervision": "stereo-pairs", "input": "stereo-pair", "domain": "driving", "claims": [1, 2], "seed_sets_scene": True,
         "config": {"task": "stereo", "model": {"name": "field", "init": "ground_truth",
                                                "kwargs": {"height": 16, "width": 32, "max_disp": 8}},
                    "loss": {"compile": False}, "optim": {"lr": 0.05}},

@@ -15,7 +15,8 @@ title: Demo
 question: Does it diverge?
 tests: [ssim, l1]
 architecture: [unet-cnn]
-setting: mono-stereo
+supervision: stereo-pairs
+input: single-image
 domain: synthetic
 claims: [1]
 config: {steps: 10, loss: {alpha: 0.85}}

@@ -22,24 +22,32 @@ def _papers():
     base = {
         "authors": ["Ann Smith", "Bo Li"], "venue": "CVPR 2019", "url": "https://example.org/paper",
         "domains": ["driving"], "architecture": ["unet-cnn"], "datasets": ["kitti"],
-        "provenance": {"sources": ["https://example.org/paper"], "annotation": ["paper-text"]},
+        "provenance": {"sources": ["https://example.org/paper"]},
+        "evidence": {"paper": ["Sec. 3, Eq. 2"], "abstract": "https://example.org/abstract"},
     }
+    # (key, year, supervision, input, {loss: evidence level}, summary, code)
     spec = [
-        ("alpha2016stereo", 2016, "stereo-matching", ["l1", "ssim"], "Occlusion aware stereo.", None),
-        ("beta2017video", 2017, "mono-video", ["l1", "ssim", "smoothness_edge_aware"], "Video depth.", "https://github.com/a/b"),
-        ("gamma2018census", 2018, "mono-video", ["census", "smoothness_edge_aware"], "Census for occlusion handling.", None),
-        ("delta2019both", 2019, "mono-stereo", ["ssim", "census"], "Both terms, medical.", "https://github.com/c/d"),
-        ("eps2021med", 2021, "mono-video", ["l1"], "Endoscopy occlusion.", None),
+        ("alpha2016stereo", 2016, "stereo-pairs", "stereo-pair", {"l1": "paper", "ssim": "abstract"}, "Occlusion aware stereo.", None),
+        ("beta2017video", 2017, "mono-video", "single-image", {"l1": "code", "ssim": "code", "smoothness_edge_aware": "code"},
+         "Video depth.", "https://github.com/a/b"),
+        ("gamma2018census", 2018, "mono-video", "multi-frame", {"census": "paper", "smoothness_edge_aware": "abstract"},
+         "Census for occlusion handling.", None),
+        ("delta2019both", 2019, "stereo-pairs", "single-image", {"ssim": "code", "census": "paper"}, "Both terms, medical.",
+         "https://github.com/c/d"),
+        ("eps2021med", 2021, "mono-video", "single-image", {"l1": "abstract"}, "Endoscopy occlusion.", None),
     ]
     out = []
-    for key, year, setting, losses, summary, code in spec:
-        d = dict(base, key=key, title=f"Paper {key}", year=year, setting=setting, losses=losses, summary=summary)
+    for key, year, supervision, input_, losses, summary, code in spec:
+        d = dict(base, key=key, title=f"Paper {key}", year=year, supervision=supervision, input=input_, losses=losses,
+                 summary=summary)
         if code:
             d["code"] = code
+            d["evidence"] = dict(base["evidence"], code=[f"{code}/blob/0123abcd/train.py#L10-L30"])
         if key == "delta2019both":
             d["domains"] = ["medical"]
         out.append(d)
-    out.append(dict(base, key=HOSTILE_KEY, title=HOSTILE_TITLE, year=2020, setting="mono-video", losses=["l1", "ssim"],
+    out.append(dict(base, key=HOSTILE_KEY, title=HOSTILE_TITLE, year=2020, supervision="mono-video", input="single-image",
+                    losses={"l1": "paper", "ssim": "paper"},
                     authors=["Eve <b>Bad</b> O'Hara"], summary='Summary with <iframe src="javascript:alert(1)"></iframe> & _under_ occlusion.'))
     return out
 

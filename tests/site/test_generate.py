@@ -45,6 +45,23 @@ def test_built_pages(built_site, test_catalog):
     assert f"<strong>{len(cat.papers)}</strong> papers" in home
     data = json.loads((built_site / "assets" / "catalog.json").read_text())
     assert sorted(p["key"] for p in data["papers"]) == sorted(cat.papers)
+    beta = next(p for p in data["papers"] if p["key"] == "beta2017video")
+    assert beta["evidence"] == {"l1": "code", "ssim": "code", "smoothness_edge_aware": "code"}
+    assert beta["supervision"] == "mono-video" and beta["input"] == "single-image"
+
+
+def test_pages_show_the_evidence_of_each_tag(built_site):
+    page = (built_site / "papers" / "beta2017video" / "index.html").read_text()
+    assert 'class="sins-ev sins-ev-code"' in page and "official code" in page
+    assert 'href="https://github.com/a/b/blob/0123abcd/train.py#L10-L30"' in page
+    assert "Training signal" in page and "time input" in page
+    alpha = (built_site / "papers" / "alpha2016stereo" / "index.html").read_text()
+    assert "sins-ev-paper" in alpha and "sins-ev-abstract" in alpha and "Sec&#46; 3, Eq&#46; 2" in alpha
+    term = (built_site / "taxonomy" / "losses" / "ssim" / "index.html").read_text()
+    assert "2 official code, 1 paper text, 1 abstract only" in term
+    assert 'href="../../../survey/?loss=ssim"' in term
+    multi = (built_site / "taxonomy" / "inputs" / "multi-frame" / "index.html").read_text()
+    assert "Paper gamma2018census" in multi
 
 
 def test_hostile_strings_are_escaped_in_html(built_site):

@@ -20,12 +20,15 @@
   var FACETS = [
     ["loss", "losses", "losses", "Loss terms"],
     ["exclude", "losses", "losses", "Exclude loss terms"],
-    ["setting", "settings", "setting", "Setting"],
+    ["supervision", "supervision", "supervision", "Trained on"],
+    ["input", "inputs", "input", "Test-time input"],
     ["architecture", "architectures", "architecture", "Architecture"],
     ["domain", "domains", "domains", "Domain"],
     ["dataset", "datasets", "datasets", "Dataset"]
   ];
   var PAGE = 100;
+  var LEVELS = ["code", "paper", "abstract"];
+  var EV_LABEL = { code: "official code", paper: "paper text", abstract: "abstract only" };
 
   function el(tag, text, cls) { var e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; }
 
@@ -59,6 +62,10 @@
       if (s.match !== "all" && s.match !== "any") { bad.push("match=" + s.match); s.match = "all"; }
       s.year = p.get("year") || "";
       if (s.year && parseYears(s.year) === false) { bad.push("year=" + s.year); s.year = ""; }
+      s.ev = (p.get("ev") || "").split(",").map(function (x) { return x.trim(); }).filter(Boolean).filter(function (x) {
+        var ok = LEVELS.indexOf(x) >= 0; if (!ok) bad.push("ev=" + x); return ok;
+      }).sort(function (x, y) { return LEVELS.indexOf(x) - LEVELS.indexOf(y); }).filter(function (x, i, a) { return a.indexOf(x) === i; }).join(",");
+      if (p.get("setting")) bad.push("setting=" + p.get("setting") + " (the setting is now two filters: supervision= and input=)");
       s.code = p.get("code") || "";
       if (s.code && s.code !== "1" && s.code !== "0") { bad.push("code=" + s.code); s.code = ""; }
       s.venue = p.get("venue") || "";
@@ -66,7 +73,7 @@
       var sort = p.get("sort") || "";
       if (sort) {
         var col = sort.replace(/^-/, "");
-        if (["title", "year", "venue", "setting", "losses", "architecture", "datasets", "code"].indexOf(col) >= 0) { sortCol = col; sortDir = sort[0] === "-" ? -1 : 1; }
+        if (["title", "year", "venue", "supervision", "input", "losses", "architecture", "datasets", "code"].indexOf(col) >= 0) { sortCol = col; sortDir = sort[0] === "-" ? -1 : 1; }
         else bad.push("sort=" + sort);
       } else { sortCol = "year"; sortDir = 1; }
       if (bad.length) { notice.hidden = false; notice.textContent = "Ignored unknown filter values: " + bad.join(", "); }
@@ -78,7 +85,7 @@
       var p = new URLSearchParams();
       FACETS.forEach(function (f) { if (state[f[0]].length) p.set(f[0], state[f[0]].join(",")); });
       if (state.match === "any") p.set("match", "any");
-      ["year", "code", "venue", "q"].forEach(function (k) { if (state[k]) p.set(k, state[k]); });
+      ["ev", "year", "code", "venue", "q"].forEach(function (k) { if (state[k]) p.set(k, state[k]); });
       if (sortCol !== "year" || sortDir !== 1) p.set("sort", (sortDir < 0 ? "-" : "") + sortCol);
       var qs = p.toString().replace(/%2C/g, ",");
       var url = location.pathname + (qs ? "?" + qs : "");
@@ -93,6 +100,7 @@
       state.match = document.getElementById("f-match").value;
       var y = document.getElementById("f-year").value.trim();
       state.year = parseYears(y) === false ? state.year : y;
+      state.ev = document.getElementById("f-ev").value;
       state.code = document.getElementById("f-code").value;
       state.venue = document.getElementById("f-venue").value.trim();
       state.q = document.getElementById("f-q").value.trim();
@@ -106,19 +114,31 @@
       });
       document.getElementById("f-match").value = state.match;
       document.getElementById("f-year").value = state.year;
+      var evSel = document.getElementById("f-ev");
+      if (state.ev && !Array.prototype.some.call(evSel.options, function (o) { return o.value === state.ev; })) {
+        evSel.appendChild(el("option", state.ev.split(",").map(function (x) { return EV_LABEL[x]; }).join(" or "))).value = state.ev;
+      }
+      evSel.value = state.ev;
       document.getElementById("f-code").value = state.code;
       document.getElementById("f-venue").value = state.venue;
       document.getElementById("f-q").value = state.q;
     }
 
+    // a loss tag counts for the loss filter only when its evidence is one of the chosen levels (ev=)
+    function hasTag(p, id) {
+      if (!p._losses.has(id)) return false;
+      return !state._levels || state._levels.indexOf(p.evidence[id]) >= 0;
+    }
+
     function matches(p) {
       var s = state, i;
       if (s.loss.length) {
-        if (s.match === "all") { for (i = 0; i < s.loss.length; i++) if (!p._losses.has(s.loss[i])) return false; }
-        else { for (i = 0; i < s.loss.length; i++) if (p._losses.has(s.loss[i])) break; if (i === s.loss.length) return false; }
+        if (s.match === "all") { for (i = 0; i < s.loss.length; i++) if (!hasTag(p, s.loss[i])) return false; }
+        else { for (i = 0; i < s.loss.length; i++) if (hasTag(p, s.loss[i])) break; if (i === s.loss.length) return false; }
       }
       for (i = 0; i < s.exclude.length; i++) if (p._losses.has(s.exclude[i])) return false;
-      if (s.setting.length && s.setting.indexOf(p.setting) < 0) return false;
+      if (s.supervision.length && s.supervision.indexOf(p.supervision) < 0) return false;
+      if (s.input.length && s.input.indexOf(p.input) < 0) return false;
       if (s.architecture.length && !s.architecture.some(function (x) { return p._arch.has(x); })) return false;
       if (s.domain.length && !s.domain.some(function (x) { return p._dom.has(x); })) return false;
       if (s.dataset.length && !s.dataset.some(function (x) { return p._data.has(x); })) return false;
@@ -139,6 +159,7 @@
 
     function apply() {
       state._years = parseYears(state.year) || null;
+      state._levels = state.ev ? state.ev.split(",") : null;
       state._venue = state.venue.toLowerCase();
       state._words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
       current = papers.filter(matches);
@@ -156,10 +177,11 @@
       render();
     }
 
-    function cellList(ids, group) {
+    function cellList(ids, group, evidence) {
       var td = el("td");
       ids.forEach(function (id, i) {
         var s = el("span", id, "sins-tag"); s.title = tax[group][id] || id;
+        if (evidence) { s.className += " sins-ev-" + evidence[id]; s.title += " (tag read from the " + EV_LABEL[evidence[id]] + ")"; s.setAttribute("data-ev", evidence[id]); }
         td.appendChild(s); if (i < ids.length - 1) td.appendChild(document.createTextNode(" "));
       });
       return td;
@@ -172,8 +194,8 @@
       td.appendChild(cb); tr.appendChild(td);
       td = el("td"); var a = el("a", p.title); a.href = root.getAttribute("data-papers") + encodeURIComponent(p.key) + "/"; td.appendChild(a);
       td.appendChild(el("div", p.authors.join(", "), "sins-authors")); tr.appendChild(td);
-      tr.appendChild(el("td", String(p.year))); tr.appendChild(el("td", p.venue)); tr.appendChild(el("td", p.setting));
-      tr.appendChild(cellList(p.losses, "losses")); tr.appendChild(cellList(p.architecture, "architectures")); tr.appendChild(cellList(p.datasets, "datasets"));
+      tr.appendChild(el("td", String(p.year))); tr.appendChild(el("td", p.venue)); tr.appendChild(el("td", p.supervision)); tr.appendChild(el("td", p.input));
+      tr.appendChild(cellList(p.losses, "losses", p.evidence)); tr.appendChild(cellList(p.architecture, "architectures")); tr.appendChild(cellList(p.datasets, "datasets"));
       td = el("td");
       if (p.code && /^https?:\/\//.test(p.code)) { a = el("a", "code"); a.href = p.code; a.rel = "noopener"; td.appendChild(a); }
       tr.appendChild(td);
@@ -200,7 +222,7 @@
       var box = document.getElementById("survey-facets");
       var used = {};
       papers.forEach(function (p) {
-        [["losses", p.losses], ["settings", [p.setting]], ["architectures", p.architecture], ["domains", p.domains], ["datasets", p.datasets]].forEach(function (g) {
+        [["losses", p.losses], ["supervision", [p.supervision]], ["inputs", [p.input]], ["architectures", p.architecture], ["domains", p.domains], ["datasets", p.datasets]].forEach(function (g) {
           used[g[0]] = used[g[0]] || {}; g[1].forEach(function (id) { used[g[0]][id] = (used[g[0]][id] || 0) + 1; });
         });
       });

@@ -235,10 +235,11 @@ def draft_yaml(f: Facts) -> str:
     from .yamlio import dump_ordered
 
     data = {k: getattr(f, k) for k in FACTS if getattr(f, k) not in (None, "", [])}
-    data.update(setting="", domains=[], architecture=[], losses=[], datasets=[], summary="",
-                provenance={"sources": [], "annotation": []})
-    text = dump_ordered(data, flow_fields=("domains", "architecture", "losses", "datasets", "sources", "annotation"))
+    data.update(supervision="", input="", domains=[], architecture=[], losses={}, evidence={"code": [], "paper": []},
+                datasets=[], summary="", provenance={"sources": []})
+    text = dump_ordered(data, flow_fields=("domains", "architecture", "losses", "datasets", "sources"))
     return (
-        "# Imported from BibTeX: fill in setting, domains, architecture, losses, datasets and summary\n"
-        "# from the paper's method section, and provenance (sources you checked, annotation).\n" + text
+        "# Imported from BibTeX: fill in supervision, input, domains, architecture, datasets and summary,\n"
+        "# the loss terms with the evidence of each (losses: {ssim: code, ...}; see catalog/README.md),\n"
+        "# and provenance (the public pages where you checked title, authors, year and venue).\n" + text
     )

@@ -8,6 +8,18 @@ from typing import Iterable
 from rapidfuzz import fuzz, process
 
 
+#: the longest message a problem prints (a safety net; quoted values are cut much shorter)
+MAX_MESSAGE = 2000
+
+
+def shorten(text: object, limit: int = 120) -> str:
+    """A value quoted in a message, cut to a readable length (the rest counted, never printed)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One problem in one file; ``line`` is 1-based (0 when unknown)."""
@@ -19,7 +31,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        msg = shorten(self.message, MAX_MESSAGE)
+        return f"{where}: {shorten(self.field, 80)}: {msg}" if self.field else f"{where}: {msg}"
 
 
 class CatalogError(Exception):
@@ -52,8 +65,9 @@ def suggest(value: str, choices: Iterable[str], limit: int = 3) -> list[str]:
 
 def unknown_id_message(kind: str, value: str, choices: Iterable[str]) -> str:
     choices = sorted(choices)
-    close = suggest(value, choices)
-    msg = f"unknown {kind} {value!r}"
+    value = str(value)
+    close = suggest(value[:200], choices)
+    msg = f"unknown {kind} {shorten(repr(value))}"
     if close:
         msg += " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
     else:

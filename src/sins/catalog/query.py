@@ -9,24 +9,25 @@ import numpy as np
 import pandas as pd
 
 from .errors import UnknownIdError
-from .schema import FIELD_ORDER, ID_LIST_FIELDS, Paper
+from .schema import EVIDENCE_LEVELS, FIELD_ORDER, Paper
 
 if TYPE_CHECKING:
     from .store import Catalog
 
-#: columns of the frame, in order
-COLUMNS = [f for f in FIELD_ORDER if f != "provenance"] + ["annotation", "sources"]
+#: columns of the frame, in order (``losses`` lists the ids; ``evidence`` maps each id to its level)
+COLUMNS = [f for f in FIELD_ORDER if f not in ("provenance", "evidence")] + ["evidence", "sources"]
 
 YEAR_FORMS = "a year or a range: '2019', '2017-2020', '2018-' (from) or '-2018' (up to)"
 
 
 def papers_frame(papers: Iterable[Paper]) -> pd.DataFrame:
-    """One row per paper; ``authors``, ``domains``, ``architecture``, ``losses``, ``datasets``,
-    ``annotation`` and ``sources`` are list columns."""
+    """One row per paper; ``authors``, ``domains``, ``architecture``, ``losses``, ``datasets`` and
+    ``sources`` are list columns; ``evidence`` is {loss id: 'code' | 'paper' | 'abstract'}."""
     rows = []
     for p in papers:
-        row = {f: getattr(p, f) for f in FIELD_ORDER if f != "provenance"}
-        row["annotation"] = list(p.provenance.annotation)
+        row = {f: getattr(p, f) for f in FIELD_ORDER if f not in ("provenance", "evidence", "losses")}
+        row["losses"] = list(p.losses)
+        row["evidence"] = dict(p.losses)
         row["sources"] = list(p.provenance.sources)
         rows.append(row)
     df = pd.DataFrame(rows, columns=COLUMNS)
@@ -64,11 +65,21 @@ def _check(values: list[str], valid: set[str], kind: str) -> None:
             raise UnknownIdError(kind, v, valid)
 
 
+def parse_evidence(values: str | Sequence[str] | None) -> list[str]:
+    """'code,paper' -> ['code', 'paper']; raises ValueError naming the valid levels."""
+    levels = _as_list(values)
+    for v in levels:
+        if v not in EVIDENCE_LEVELS:
+            raise ValueError(f"unknown evidence level {v!r}: use {', '.join(EVIDENCE_LEVELS)} (several with commas)")
+    return levels
+
+
 def filter_papers(
     catalog: "Catalog",
     losses: str | Sequence[str] | None = None,
     match: Literal["all", "any"] = "all",
-    setting: str | Sequence[str] | None = None,
+    supervision: str | Sequence[str] | None = None,
+    input: str | Sequence[str] | None = None,
     architecture: str | Sequence[str] | None = None,
     domain: str | Sequence[str] | None = None,
     dataset: str | Sequence[str] | None = None,
@@ -77,13 +88,16 @@ def filter_papers(
     exclude: str | Sequence[str] | None = None,
     has_code: bool | None = None,
     venue: str | None = None,
+    evidence: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Rows of ``catalog.frame()`` that match every given facet.
 
     Loss terms combine with AND (``match="all"``) or OR (``match="any"``);
-    ``exclude`` drops papers that use any of the listed loss terms. Within
-    setting, architecture, domain and dataset several values mean "any of
-    them"; different facets combine with AND. ``text`` is split into words,
+    ``evidence`` (levels ``code``, ``paper``, ``abstract``) makes a ``losses``
+    term match only where its tag rests on one of those levels;
+    ``exclude`` drops papers that use any of the listed loss terms, whatever
+    the evidence. Within supervision, input, architecture, domain and dataset
+    several values mean "any of them"; different facets combine with AND. ``text`` is split into words,
     each of which must occur (case-insensitive) in the title, the authors or
     the summary. An unknown id raises :class:`UnknownIdError` with the
     closest valid ids.
@@ -96,20 +110,25 @@ def filter_papers(
 
     wanted = _as_list(losses)
     _check(wanted, tax.ids("losses"), "loss term")
+    levels = set(parse_evidence(evidence)) or set(EVIDENCE_LEVELS)
     if wanted:
         w = set(wanted)
         test = (lambda s: w <= s) if match == "all" else (lambda s: bool(w & s))
-        keep &= np.fromiter((test(set(x)) for x in df["losses"]), bool, len(df))
+        keep &= np.fromiter((test({t for t, lv in ev.items() if lv in levels}) for ev in df["evidence"]), bool, len(df))
     dropped = _as_list(exclude)
     _check(dropped, tax.ids("losses"), "loss term")
     if dropped:
         d = set(dropped)
         keep &= np.fromiter((not (d & set(x)) for x in df["losses"]), bool, len(df))
 
-    settings = _as_list(setting)
-    _check(settings, tax.ids("settings"), "setting")
-    if settings:
-        keep &= df["setting"].isin(settings).to_numpy()
+    for values, column, group, kind in (
+        (supervision, "supervision", "supervision", "training signal"),
+        (input, "input", "inputs", "test-time input"),
+    ):
+        vals = _as_list(values)
+        _check(vals, tax.ids(group), kind)
+        if vals:
+            keep &= df[column].isin(vals).to_numpy()
     for values, column, group, kind in (
         (architecture, "architecture", "architectures", "architecture"),
         (domain, "domains", "domains", "domain"),
@@ -162,4 +181,4 @@ def _haystack(catalog, df: pd.DataFrame) -> pd.Series:
     return hay
 
 
-__all__ = ["COLUMNS", "YEAR_FORMS", "filter_papers", "papers_frame", "parse_years"]
+__all__ = ["COLUMNS", "YEAR_FORMS", "filter_papers", "papers_frame", "parse_evidence", "parse_years"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Literal
+from typing import Any, Literal
 
+from .errors import shorten
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FIRST_YEAR = 1990
@@ -21,15 +22,28 @@ ARXIV_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})$")
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]*$|^https?://[^\s/$.?#][^\s]*/[^\s]*$")
 
-Annotation = Literal["paper-text", "code", "abstract", "curated-list"]
+#: how a loss tag was established, strongest first
+EVIDENCE_LEVELS = ("code", "paper", "abstract")
+EvidenceLevel = Literal["code", "paper", "abstract"]
+EVIDENCE_HELP = (
+    "code (the official training code's loss assembly: give the file URLs in evidence.code), "
+    "paper (the paper's method text: give the section or equation in evidence.paper) or "
+    "abstract (give the abstract's URL in evidence.abstract)"
+)
+#: words one of which every evidence.paper entry must contain: it says *where* in the text
+PAPER_PLACE_RE = re.compile(r"§|\b(sec(tion)?|eq(uation)?s?|table|tab|fig(ure)?|alg(orithm)?|appendix|supp(lementary)?|page|p\.|pp\.)", re.I)
+#: the longest text value a catalog field may hold (titles, summaries and notes are far shorter)
+MAX_TEXT = 4000
 
 #: order of fields in a saved file (and in the DataFrame)
 FIELD_ORDER = (
     "key", "title", "authors", "year", "venue", "arxiv", "doi", "url", "code",
-    "setting", "domains", "architecture", "losses", "datasets", "summary", "provenance",
+    "supervision", "input", "domains", "architecture", "losses", "evidence", "datasets", "summary", "provenance",
 )
-#: fields that hold taxonomy ids
-ID_LIST_FIELDS = ("domains", "architecture", "losses", "datasets")
+#: fields that hold lists of taxonomy ids
+ID_LIST_FIELDS = ("domains", "architecture", "datasets")
+#: fields that hold one taxonomy id
+ID_FIELDS = ("supervision", "input")
 
 
 def _check_url(value: str | None) -> str | None:
@@ -40,15 +54,58 @@ def _check_url(value: str | None) -> str | None:
     return value
 
 
+def repo_of(url: str) -> str:
+    """'https://github.com/Owner/Repo/blob/main/x.py#L3' -> 'github.com/owner/repo' (host and first two path parts)."""
+    m = re.match(r"^https?://(?:www\.)?([^/\s]+)/([^/\s#?]+)/([^/\s#?]+)", url)
+    if not m:
+        return url.lower().rstrip("/")
+    host, owner, name = m.groups()
+    return f"{host}/{owner}/{name.removesuffix('.git')}".lower()
+
+
+class Evidence(BaseModel):
+    """Where the loss tags were read: each tag in ``losses`` names one of these three."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: list[str] = Field(default_factory=list, description="URLs of files in the official repository where the training "
+                            "loss is assembled (the function that sums the terms, its defaults, the training flags); "
+                            "a line anchor (#L120) is welcome")
+    paper: list[str] = Field(default_factory=list, description="places in the paper's text that state the terms, "
+                             "e.g. 'Sec. 3.2, Eq. 4 (arXiv v2)'")
+    abstract: str | None = Field(default=None, description="URL of the abstract that was read")
+    notes: str = Field("", max_length=MAX_TEXT, description="what was read and how a term was decided")
+
+    @field_validator("code")
+    @classmethod
+    def _code_urls(cls, v: list[str]) -> list[str]:
+        for u in v:
+            _check_url(u)
+        return v
+
+    @field_validator("abstract")
+    @classmethod
+    def _abstract_url(cls, v: str | None) -> str | None:
+        return _check_url(v)
+
+    @field_validator("paper")
+    @classmethod
+    def _places(cls, v: list[str]) -> list[str]:
+        for place in v:
+            if not PAPER_PLACE_RE.search(place):
+                raise ValueError(f"{place!r} does not say where in the paper: name the section, equation, table or page, "
+                                 "e.g. 'Sec. 3.2, Eq. 4'")
+        return v
+
+
 class Provenance(BaseModel):
-    """Where each fact was checked, and how the method facets were annotated."""
+    """Where each bibliographic fact was checked."""
 
     model_config = ConfigDict(extra="forbid")
 
     sources: list[str] = Field(min_length=1, description="URLs where title, authors, year and venue were checked")
-    annotation: list[Annotation] = Field(min_length=1, description="what the facets were read from")
     checked: _dt.date | None = Field(default=None, description="when the facts were last checked")
-    notes: str = ""
+    notes: str = Field("", max_length=MAX_TEXT)
 
     @field_validator("sources")
     @classmethod
@@ -72,13 +129,24 @@ class Paper(BaseModel):
     doi: str | None = None
     url: str | None = None
     code: str | None = None
-    setting: str
+    supervision: str = Field(description="what supervises training: a supervision id of the taxonomy")
+    input: str = Field(description="what the network takes at test time: an inputs id of the taxonomy")
     domains: list[str] = Field(min_length=1)
     architecture: list[str] = Field(default_factory=list)
-    losses: list[str] = Field(min_length=1)
+    losses: dict[str, EvidenceLevel] = Field(min_length=1, description="loss term id -> how it was established: "
+                                             "code, paper or abstract")
+    evidence: Evidence = Field(default_factory=Evidence)
     datasets: list[str] = Field(default_factory=list)
-    summary: str = Field(min_length=1)
+    summary: str = Field(min_length=1, max_length=MAX_TEXT)
     provenance: Provenance
+
+    @field_validator("losses", mode="before")
+    @classmethod
+    def _mapping(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            raise ValueError("losses is a mapping from each loss term to its evidence, e.g. "
+                             "{ssim: code, l1: code, semantic: paper}; the evidence is " + EVIDENCE_HELP)
+        return v
 
     @field_validator("key")
     @classmethod
@@ -133,6 +201,34 @@ class Paper(BaseModel):
             raise ValueError("give at least one of arxiv, doi or url so that the paper can be checked")
         return self
 
+    def evidence_problems(self) -> list[tuple[tuple, str]]:
+        """(field path, message) for each loss tag whose evidence is not recorded where its level says."""
+        out: list[tuple[tuple, str]] = []
+        ev = self.evidence
+        need = {
+            "code": (bool(ev.code), "evidence.code lists no file of the official code"),
+            "paper": (bool(ev.paper), "evidence.paper names no section or equation"),
+            "abstract": (bool(ev.abstract), "evidence.abstract gives no URL of the abstract"),
+        }
+        for tag, level in self.losses.items():
+            ok, why = need[level]
+            if not ok:
+                out.append((("losses", tag), f"tagged {level!r} but {why}"))
+        if ev.code:
+            if not self.code:
+                out.append((("evidence", "code"), "code evidence needs the official repository in the 'code' field"))
+            else:
+                home = repo_of(self.code)
+                for i, u in enumerate(ev.code):
+                    if repo_of(u) != home:
+                        out.append((("evidence", "code", i), f"{shorten(u)} is not in the official repository {self.code} "
+                                    "(code evidence is read from the authors' own code)"))
+        return out
+
+    def levels(self) -> dict[str, int]:
+        """How many loss tags rest on each evidence level."""
+        return {lv: sum(1 for x in self.losses.values() if x == lv) for lv in EVIDENCE_LEVELS}
+
     def ordered(self) -> dict:
         """The paper as a plain dict in canonical field order, empty optionals left out."""
         data = self.model_dump(mode="json")
@@ -141,8 +237,10 @@ class Paper(BaseModel):
             value = data[name]
             if value is None or value == [] or value == "":
                 continue
-            if name == "provenance":
+            if name in ("provenance", "evidence"):
                 value = {k: v for k, v in value.items() if v not in (None, "", [])}
+                if not value:
+                    continue
             out[name] = value
         return out
 

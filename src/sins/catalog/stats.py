@@ -5,24 +5,27 @@ from __future__ import annotations
 from collections import Counter
 from itertools import combinations
 
+from .schema import EVIDENCE_LEVELS
 from .store import Catalog
 
 
 def compute_stats(cat: Catalog, top: int = 15) -> dict:
-    """Counts by year and setting, loss-term frequency, frequent loss combinations, co-occurrence.
+    """Counts by year and training signal, loss-term frequency, frequent loss combinations, co-occurrence.
 
-    - ``by_year``: {year: {setting: n}} (every setting listed, zeros included)
+    - ``by_year``: {year: {supervision id: n}} (every id listed, zeros included)
+    - ``by_supervision`` / ``by_input``: papers per training signal / test-time input
+    - ``evidence``: loss tags resting on code, paper text and abstract (``evidence_by_loss`` per term)
     - ``losses``: {loss id: number of papers}, most used first
     - ``combinations``: the most frequent exact sets of loss terms, as [[ids...], n]
     - ``pairs``: the most frequent pairs of loss terms, as [[a, b], n]
     - ``cooccurrence``: {a: {b: papers using both}} over loss terms used at least once
     """
     papers = sorted(cat.papers.values(), key=lambda p: (p.year, p.key))
-    settings = list(cat.taxonomy.settings)
+    settings = list(cat.taxonomy.supervision)
     years = sorted({p.year for p in papers})
     by_year = {y: {s: 0 for s in settings} for y in years}
     for p in papers:
-        by_year[p.year][p.setting] += 1
+        by_year[p.year][p.supervision] += 1
     count = lambda values: dict(sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0])))  # noqa: E731
     losses = count(l for p in papers for l in p.losses)
     combos = Counter(tuple(sorted(p.losses)) for p in papers)
@@ -40,11 +43,14 @@ def compute_stats(cat: Catalog, top: int = 15) -> dict:
         "total": len(papers),
         "years": [years[0], years[-1]] if years else [],
         "by_year": {str(y): v for y, v in by_year.items()},
-        "by_setting": {s: sum(1 for p in papers if p.setting == s) for s in settings},
+        "by_supervision": {s: sum(1 for p in papers if p.supervision == s) for s in settings},
+        "by_input": {s: sum(1 for p in papers if p.input == s) for s in cat.taxonomy.inputs},
         "by_domain": count(d for p in papers for d in p.domains),
         "by_architecture": count(a for p in papers for a in p.architecture),
         "by_dataset": count(d for p in papers for d in p.datasets),
-        "by_annotation": count(a for p in papers for a in p.provenance.annotation),
+        "evidence": {lv: sum(p.levels()[lv] for p in papers) for lv in EVIDENCE_LEVELS},
+        "evidence_by_loss": {t: {lv: sum(1 for p in papers if p.losses.get(t) == lv) for lv in EVIDENCE_LEVELS} for t in losses},
+        "papers_by_strongest_evidence": count(next(lv for lv in EVIDENCE_LEVELS if p.levels()[lv]) for p in papers),
         "with_code": sum(1 for p in papers if p.code),
         "losses": losses,
         "combinations": [[list(c), n] for c, n in sorted(combos.items(), key=lambda kv: (-kv[1], kv[0]))[:top]],

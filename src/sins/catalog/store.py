@@ -11,8 +11,8 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 from rapidfuzz import fuzz
 
-from .errors import CatalogError, Problem, suggest, unknown_id_message
-from .schema import FIELD_ORDER, ID_LIST_FIELDS, Paper
+from .errors import CatalogError, Problem, shorten, suggest, unknown_id_message
+from .schema import EVIDENCE_HELP, FIELD_ORDER, ID_FIELDS, ID_LIST_FIELDS, KEY_RE, Evidence, Paper, Provenance
 from .taxonomy import GROUPS, Taxonomy, Term
 from .yamlio import Lines, dump_ordered, parse, read_text, write_atomic
 
@@ -72,8 +72,17 @@ def _pydantic_problems(err: ValidationError, shown: str, lines: Lines, model_fie
         msg = e["msg"].removeprefix("Value error, ")
         if kind == "extra_forbidden":
             name = str(loc[-1])
-            valid = fields if len(loc) == 1 else ["sources", "annotation", "checked", "notes"]
-            close = suggest(name, valid)
+            nested = {"provenance": Provenance, "evidence": Evidence}
+            valid = fields if len(loc) == 1 else list(nested[loc[0]].model_fields) if loc[0] in nested else fields
+            close = suggest(name[:200], valid)
+            name = shorten(name, 60)
+            if len(loc) == 1 and name in ("setting", "annotation"):
+                close = ["supervision", "input"] if name == "setting" else []
+                msg = ("the field 'setting' was split in two: 'supervision' (what trains the network) and 'input' "
+                       "(what it takes at test time)" if name == "setting" else
+                       "provenance.annotation was replaced by the evidence of each loss tag (losses: {ssim: code, ...})")
+                probs.append(Problem(shown, lines.line(loc), _loc_text(loc), msg))
+                continue
             msg = f"unknown field {name!r}" + (
                 f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else f" (valid fields: {', '.join(valid)})"
             )
@@ -81,12 +90,19 @@ def _pydantic_problems(err: ValidationError, shown: str, lines: Lines, model_fie
             msg = f"missing required field {loc[-1]!r}"
             probs.append(Problem(shown, lines.line(loc[:-1]), _loc_text(loc), msg))
             continue
+        elif kind == "literal_error" and loc[0] == "losses":
+            note = " (memory and the family's usual objective are not evidence)" if e["input"] in (None, "memory", "family") else ""
+            msg = f"{shorten(repr(e['input']))} is not evidence{note}; use {EVIDENCE_HELP}"
         elif kind == "literal_error":
-            msg = f"{e['input']!r} is not valid here: {msg.lower()}"
-        elif kind == "too_short" and isinstance(e.get("input"), list):
-            msg = "the list is empty: give at least one value"
-        elif kind in ("string_type", "int_type", "int_parsing", "list_type", "dict_type", "model_type"):
-            msg = f"{msg} (got {e.get('input')!r})"
+            msg = f"{shorten(repr(e['input']))} is not valid here: {msg.lower()}"
+        elif kind == "too_short" and isinstance(e.get("input"), (list, dict)):
+            msg = "the list is empty: give at least one value" if isinstance(e["input"], list) else \
+                "the mapping is empty: give at least one entry"
+        elif kind in ("string_type", "int_type", "int_parsing", "list_type", "dict_type", "model_type", "date_from_datetime_parsing",
+                      "date_parsing", "date_type"):
+            msg = f"{msg} (got {shorten(repr(e.get('input')))})"
+        elif kind == "too_long":
+            msg = f"{msg.split(' after validation')[0]}; it has {len(e.get('input') or '')} characters"
         probs.append(Problem(shown, lines.line(loc), _loc_text(loc), msg))
     return probs
 
@@ -118,7 +134,7 @@ def load_taxonomy(path: Path) -> tuple[Taxonomy | None, list[Problem]]:
     if probs:
         return None, probs
     if not isinstance(data, dict):
-        return None, [Problem(shown, 1, "", "expected a mapping with losses, settings, architectures, domains, datasets")]
+        return None, [Problem(shown, 1, "", "expected a mapping with losses, supervision, inputs, architectures, domains, datasets")]
     try:
         return Taxonomy.model_validate(data), []
     except ValidationError as err:
@@ -130,9 +146,17 @@ def load_taxonomy(path: Path) -> tuple[Taxonomy | None, list[Problem]]:
 
 def _check_ids(paper: Paper, tax: Taxonomy, shown: str, lines: Lines) -> list[Problem]:
     probs = []
-    group, kind = tax.for_field("setting")
-    if paper.setting not in tax.ids(group):
-        probs.append(Problem(shown, lines.line(("setting",)), "setting", unknown_id_message(kind, paper.setting, tax.ids(group))))
+    for fname in ID_FIELDS:
+        group, kind = tax.for_field(fname)
+        value = getattr(paper, fname)
+        if value not in tax.ids(group):
+            probs.append(Problem(shown, lines.line((fname,)), fname, unknown_id_message(kind, value, tax.ids(group))))
+    valid = tax.ids("losses")
+    for tag in paper.losses:
+        if tag not in valid:
+            probs.append(Problem(shown, lines.line(("losses", tag)), f"losses.{shorten(tag, 60)}", unknown_id_message("loss term", tag, valid)))
+    for loc, msg in paper.evidence_problems():
+        probs.append(Problem(shown, lines.line(loc), _loc_text(loc), msg))
     for fname in ID_LIST_FIELDS:
         group, kind = tax.for_field(fname)
         valid = tax.ids(group)
@@ -262,12 +286,29 @@ def dump_paper(paper: Paper) -> str:
     prov = data.get("provenance", {})
     if paper.provenance.checked is not None:
         prov["checked"] = paper.provenance.checked  # a YAML date, not a quoted string
-    return dump_ordered(data, flow_fields=("domains", "architecture", "losses", "datasets", "annotation"))
+    return dump_ordered(data, flow_fields=FLOW_FIELDS)
+
+
+#: fields written on one line
+FLOW_FIELDS = ("domains", "architecture", "losses", "datasets")
+
+
+def paper_path(root: str | Path, key: str) -> Path:
+    """``<root>/papers/<key>.yaml`` for a key of the catalog's form; anything else (a path, '..', an empty or
+    odd name) is refused, so that no command writes outside ``papers/``."""
+    if not isinstance(key, str) or not KEY_RE.match(key) or len(key) > 100:
+        raise ValueError(f"malformed key {shorten(repr(key), 80)}: a key is lower-case letters, digits and '_' with a "
+                         "four-digit year, e.g. 'godard2017unsupervised'")
+    folder = (Path(root) / "papers").resolve()
+    path = (folder / f"{key}.yaml").resolve()
+    if path.parent != folder:  # pragma: no cover - the key pattern already rules this out
+        raise ValueError(f"key {key!r} would write outside {folder}")
+    return Path(root) / "papers" / f"{key}.yaml"
 
 
 def save_paper(paper: Paper, root: str | Path = "catalog") -> Path:
     """Write ``papers/<key>.yaml`` canonically (atomic; unchanged files are not touched)."""
-    path = Path(root) / "papers" / f"{paper.key}.yaml"
+    path = paper_path(root, paper.key)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, dump_paper(paper))
     return path
@@ -285,5 +326,5 @@ def save_catalog(cat: Catalog) -> list[Path]:
 
 __all__ = [
     "Catalog", "Term", "check_catalog", "load_catalog", "load_taxonomy", "read_paper",
-    "dump_paper", "save_paper", "save_catalog", "paper_files",
+    "dump_paper", "save_paper", "save_catalog", "paper_files", "paper_path",
 ]

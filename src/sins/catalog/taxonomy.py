@@ -7,7 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 #: the taxonomy's groups, with the word used in messages and the Paper field that uses it
 GROUPS: dict[str, tuple[str, str]] = {
     "losses": ("loss term", "losses"),
-    "settings": ("setting", "setting"),
+    "supervision": ("training signal", "supervision"),
+    "inputs": ("test-time input", "input"),
     "architectures": ("architecture", "architecture"),
     "domains": ("domain", "domains"),
     "datasets": ("dataset", "datasets"),
@@ -34,7 +35,8 @@ class Taxonomy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     losses: dict[str, Term]
-    settings: dict[str, Term]
+    supervision: dict[str, Term]
+    inputs: dict[str, Term]
     architectures: dict[str, Term]
     domains: dict[str, Term]
     datasets: dict[str, Term]

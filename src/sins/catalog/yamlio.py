@@ -10,6 +10,7 @@ unchanged catalog rewrites no byte.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -17,7 +18,10 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from .errors import Problem
+from .errors import Problem, shorten
+
+#: a catalog or spec file larger than this is refused unread (the largest paper file is a few KB)
+MAX_FILE_BYTES = 256 * 1024
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -30,7 +34,7 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    "while reading a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark
+                    "while reading a mapping", node.start_mark, f"found duplicate key {shorten(repr(key), 80)}", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -51,8 +55,15 @@ class _FloatLoader(_Loader):
 _FloatLoader.yaml_implicit_resolvers = {ch: list(r) for ch, r in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
-def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
-    """File text, or a problem naming the first byte that is not UTF-8."""
+def read_text(path: Path, shown: str, limit: int = MAX_FILE_BYTES) -> tuple[str | None, list[Problem]]:
+    """File text, or a problem naming the first byte that is not UTF-8 (or the size of a file too large to read)."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        return None, [Problem(shown, 0, "", f"cannot read the file: {e.strerror}")]
+    if size > limit:
+        return None, [Problem(shown, 0, "", f"file is {size:,} bytes, larger than the {limit:,} bytes a catalog file may have; "
+                                            "is it the right file?")]
     data = path.read_bytes()
     try:
         return data.decode("utf-8"), []
@@ -62,13 +73,39 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
         return None, [Problem(shown, line, "", f"not UTF-8: byte 0x{data[e.start]:02x} at column {col}; save the file as UTF-8")]
 
 
+_MAYBE_ANCHOR = re.compile(r"(^|[\s\[\]{},:-])[&*][^\s]")
+
+
+def _anchor_problem(text: str, shown: str, loader) -> Problem | None:
+    """The first anchor or alias of the document, if any (a cheap text test first, then the parser's events)."""
+    if not _MAYBE_ANCHOR.search(text):
+        return None
+    for event in yaml.parse(text, Loader=loader):
+        name = None
+        if isinstance(event, yaml.AliasEvent):
+            name, what = event.anchor, "alias"
+        elif getattr(event, "anchor", None):
+            name, what = event.anchor, "anchor"
+        if name is not None:
+            mark = event.start_mark
+            return Problem(shown, mark.line + 1, "", f"YAML {what} {'*' if what == 'alias' else '&'}{shorten(name, 40)} at column "
+                           f"{mark.column + 1}: anchors and aliases are not allowed in catalog files; write the value out")
+    return None
+
+
 def parse(text: str, shown: str, floats: bool = False) -> tuple[Any, list[Problem]]:
     """Parsed YAML values, or a problem with the line and column of the syntax error.
 
     Catalog files have no float field, so by default '1609.03677' stays text;
-    ``floats=True`` reads numbers as YAML does (specs, configs)."""
+    ``floats=True`` reads numbers as YAML does (specs, configs). Anchors and aliases
+    are refused before anything is built (a few lines of aliases can expand into
+    gigabytes)."""
+    loader = _FloatLoader if floats else _Loader
     try:
-        return yaml.load(text, Loader=_FloatLoader if floats else _Loader), []
+        anchor = _anchor_problem(text, shown, loader)
+        if anchor is not None:
+            return None, [anchor]
+        return yaml.load(text, Loader=loader), []
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -126,7 +163,8 @@ def _flow(items: list) -> CommentedSeq:
 
 
 def dump_ordered(data: dict, flow_fields: Sequence[str]) -> str:
-    """Canonical YAML text for a dict already in the wanted key order."""
+    """Canonical YAML text for a dict already in the wanted key order (``flow_fields``: lists and
+    mappings written on one line, ``[a, b]`` and ``{a: x, b: y}``)."""
     def convert(d: dict) -> CommentedMap:
         m = CommentedMap()
         for k, v in d.items():
@@ -134,6 +172,8 @@ def dump_ordered(data: dict, flow_fields: Sequence[str]) -> str:
                 v = _flow(v)
             elif isinstance(v, dict):
                 v = convert(v)
+                if k in flow_fields:
+                    v.fa.set_flow_style()
             m[k] = v
         return m
 

@@ -133,7 +133,7 @@ def run_spec(spec: ExperimentSpec, profile: str = "quick", results: str | Path =
     base = variants[BASE]
     summary = {
         "name": spec.name, "title": spec.title, "question": spec.question, "tests": spec.tests,
-        "architecture": spec.architecture, "setting": spec.setting, "domain": spec.domain, "claims": spec.claims,
+        "architecture": spec.architecture, "supervision": spec.supervision, "input": spec.input, "domain": spec.domain, "claims": spec.claims,
         "profile": profile, "seeds": seeds, "task": task, "data_root_used": data_root is not None and bool(spec.real_data),
         "verdict": base["verdict"], "reason": base["numbers"].get("reason", ""), "rule": RULE.describe(),
         "numbers": {k: v for k, v in base["numbers"].items() if k != "reason"},

@@ -36,7 +36,8 @@ class ExperimentSpec(BaseModel):
     question: str
     tests: list[str] = Field(min_length=1, description="taxonomy loss ids this experiment tests")
     architecture: list[str] = Field(min_length=1, description="taxonomy architecture ids")
-    setting: str
+    supervision: str = Field(description="taxonomy supervision id: what trains the networks of this experiment")
+    input: str = Field(description="taxonomy inputs id: what the network takes at test time")
     domain: str
     claims: list[int] = Field(default_factory=list)
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
@@ -122,11 +123,12 @@ def check_links(specs: dict[str, ExperimentSpec], taxonomy: Taxonomy, folder: st
                     problems.append(Problem(shown, 0, "tests" if group == "losses" else "architecture", unknown_id_message(kind, i, taxonomy.ids(group))))
                 elif group == "losses" and spec.name not in taxonomy.losses[i].experiments:
                     problems.append(Problem("catalog/taxonomy.yaml", 0, f"losses.{i}.experiments", f"does not list {spec.name!r}, which tests {i!r}"))
-        if spec.setting not in taxonomy.ids("settings"):
-            problems.append(Problem(shown, 0, "setting", unknown_id_message("setting", spec.setting, taxonomy.ids("settings"))))
+        for fname, group, kind in (("supervision", "supervision", "training signal"), ("input", "inputs", "test-time input")):
+            if getattr(spec, fname) not in taxonomy.ids(group):
+                problems.append(Problem(shown, 0, fname, unknown_id_message(kind, getattr(spec, fname), taxonomy.ids(group))))
         if spec.domain not in taxonomy.ids("domains"):
             problems.append(Problem(shown, 0, "domain", unknown_id_message("domain", spec.domain, taxonomy.ids("domains"))))
-    for group in ("losses", "architectures", "settings", "domains", "datasets"):
+    for group in ("losses", "architectures", "supervision", "inputs", "domains", "datasets"):
         for tid, term in taxonomy.group(group).items():
             for name in term.experiments:
                 if name not in specs:

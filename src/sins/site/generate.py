@@ -20,12 +20,14 @@ from sins.catalog import load_catalog
 SITE_DIR = Path(__file__).resolve().parents[3] / "site"
 
 GROUP_TITLES = {
-    "losses": "Loss terms", "settings": "Settings", "architectures": "Architectures",
-    "domains": "Domains", "datasets": "Datasets",
+    "losses": "Loss terms", "supervision": "Training signal", "inputs": "Test-time input",
+    "architectures": "Architectures", "domains": "Domains", "datasets": "Datasets",
 }
 #: paper field -> taxonomy group
-FIELD_GROUP = {"losses": "losses", "setting": "settings", "architecture": "architectures",
+FIELD_GROUP = {"losses": "losses", "supervision": "supervision", "input": "inputs", "architecture": "architectures",
                "domains": "domains", "datasets": "datasets"}
+#: how each evidence level is shown
+EVIDENCE_LABEL = {"code": "official code", "paper": "paper text", "abstract": "abstract only"}
 
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|~:=^$@%")
 
@@ -120,6 +122,10 @@ def _verdicts_for(term_id: str, term, results: dict[str, dict]) -> list[dict]:
     return found
 
 
+def _evidence_badge(level: str) -> str:
+    return f'<span class="sins-ev sins-ev-{attr(level)}" title="tag read from the {attr(EVIDENCE_LABEL.get(level, level))}">{esc(EVIDENCE_LABEL.get(level, level))}</span>'
+
+
 def _verdict_badge(v: str) -> str:
     return f'<span class="sins-verdict sins-verdict-{attr(v)}">{esc(v)}</span>'
 
@@ -157,7 +163,8 @@ def paper_page(p, tax, results: dict[str, dict], bib: str) -> str:
     if p.code:
         links.append(f'<a href="{attr(p.code)}">Code</a>')
     lines.append("<p class=\"sins-links\">" + " · ".join(links) + "</p>")
-    lines += ["", "## Categories", "", "<table><thead><tr><th>Facet</th><th>Category</th><th>Experiment verdict</th></tr></thead><tbody>"]
+    lines += ["", "## Categories", "", "<table><thead><tr><th>Facet</th><th>Category</th><th>Evidence</th>"
+              "<th>Experiment verdict</th></tr></thead><tbody>"]
     for field, group in FIELD_GROUP.items():
         values = getattr(p, field)
         values = [values] if isinstance(values, str) else list(values)
@@ -170,11 +177,23 @@ def paper_page(p, tax, results: dict[str, dict], bib: str) -> str:
                 v = "not yet tested"
             else:
                 v = "—"
-            lines.append(f"<tr><td>{esc(field)}</td><td>{_term_link(group, tid, tax, pre)}</td><td>{v}</td></tr>")
-    lines += ["</tbody></table>", "", "## Provenance", ""]
+            ev = _evidence_badge(p.losses[tid]) if group == "losses" else ""
+            lines.append(f"<tr><td>{esc(GROUP_TITLES[group] if group != 'losses' else 'Loss term')}</td>"
+                         f"<td>{_term_link(group, tid, tax, pre)}</td><td>{ev}</td><td>{v}</td></tr>")
+    lines += ["</tbody></table>", "", "## Evidence for the loss tags", ""]
+    e = p.evidence
+    lines.append("<ul>")
+    for u in e.code:
+        lines.append(f'<li>Official code read: <a href="{attr(u)}">{esc(u)}</a></li>')
+    for place in e.paper:
+        lines.append(f"<li>Paper text read: {esc(place)}</li>")
+    if e.abstract:
+        lines.append(f'<li>Abstract read: <a href="{attr(e.abstract)}">{esc(e.abstract)}</a></li>')
+    if e.notes:
+        lines.append(f"<li>Notes: {esc(e.notes)}</li>")
+    lines += ["</ul>", "", "## Provenance", ""]
     prov = p.provenance
     lines.append("<ul>")
-    lines.append(f"<li>Annotated from: {esc(', '.join(prov.annotation))}</li>")
     if prov.checked:
         lines.append(f"<li>Checked: {esc(prov.checked.isoformat())}</li>")
     for s in prov.sources:
@@ -212,9 +231,16 @@ def term_page(group: str, tid: str, term, papers: list, results: dict[str, dict]
         lines.append(f"<p><strong>Not yet tested</strong>: no experiment tests this category yet.{why}</p>")
     lines += ["", f"## Papers ({len(papers)})", ""]
     if papers:
+        if group == "losses":
+            from collections import Counter
+
+            n = Counter(p.losses[tid] for p in papers)
+            lines.append("<p>Evidence behind the tag: " + ", ".join(f"{n[lv]} {esc(EVIDENCE_LABEL[lv])}" for lv in EVIDENCE_LABEL)
+                         + f'. <a href="{pre}survey/?loss={attr(tid)}">These papers in the survey table</a>.</p>')
         lines.append("<ul>")
         for p in papers:
-            lines.append(f'<li><a href="{pre}papers/{attr(p.key)}/">{esc(p.title)}</a> — {esc(p.venue)}, {p.year}</li>')
+            ev = f" · {_evidence_badge(p.losses[tid])}" if group == "losses" else ""
+            lines.append(f'<li><a href="{pre}papers/{attr(p.key)}/">{esc(p.title)}</a> — {esc(p.venue)}, {p.year}{ev}</li>')
         lines.append("</ul>")
     else:
         lines.append("<p>No paper in the catalog uses it.</p>")
@@ -383,7 +409,7 @@ def stats_page(cat) -> tuple[str, dict[str, bytes]]:
 
     by_year = s.get("by_year", {})
     years = sorted(by_year, key=int)
-    settings = sorted({k for v in by_year.values() for k in v})
+    settings = list(dict.fromkeys(k for v in by_year.values() for k in v))
     fig, ax = plt.subplots(figsize=(7, 3.5))
     bottom = [0] * len(years)
     for st in settings:
@@ -391,7 +417,7 @@ def stats_page(cat) -> tuple[str, dict[str, bytes]]:
         if any(vals):
             ax.bar([str(y) for y in years], vals, bottom=bottom, label=st)
             bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.set_ylabel("papers"); ax.legend(fontsize=7); ax.set_title("Papers per year by setting")
+    ax.set_ylabel("papers"); ax.legend(fontsize=7); ax.set_title("Papers per year by training signal")
     save(fig, "by_year.png")
 
     losses = s.get("losses", {})
@@ -413,7 +439,11 @@ def stats_page(cat) -> tuple[str, dict[str, bytes]]:
         save(fig, "cooccurrence.png")
 
     lines = ["# Statistics", "", f"<p>{s.get('total', len(cat.papers))} papers. The same counts come from <code>sins catalog stats</code>.</p>", ""]
-    lines += ["## Papers per year by setting", "", '<img src="by_year.png" alt="Stacked bar chart of papers per year, split by setting">', ""]
+    ev = s.get("evidence", {})
+    lines += ["## Evidence behind the loss tags", "",
+              f"<p>{sum(ev.values())} loss tags: {ev.get('code', 0)} read from the official code, {ev.get('paper', 0)} from the "
+              f"paper's text, {ev.get('abstract', 0)} from the abstract only.</p>", ""]
+    lines += ["## Papers per year by training signal", "", '<img src="by_year.png" alt="Stacked bar chart of papers per year, split by training signal">', ""]
     lines.append("<table><thead><tr><th>Year</th>" + "".join(f"<th>{esc(x)}</th>" for x in settings) + "</tr></thead><tbody>")
     for y in years:
         lines.append(f"<tr><td>{esc(y)}</td>" + "".join(f"<td>{by_year[y].get(x, 0)}</td>" for x in settings) + "</tr>")
@@ -442,8 +472,9 @@ def survey_data(cat, bibs: dict[str, str]) -> dict:
     for p in sorted(cat.papers.values(), key=lambda p: (p.year, p.key)):
         papers.append({
             "key": p.key, "title": p.title, "authors": list(p.authors), "year": p.year, "venue": p.venue,
-            "code": p.code, "setting": p.setting, "domains": list(p.domains), "architecture": list(p.architecture),
-            "losses": list(p.losses), "datasets": list(p.datasets), "summary": p.summary, "bib": bibs[p.key],
+            "code": p.code, "supervision": p.supervision, "input": p.input, "domains": list(p.domains),
+            "architecture": list(p.architecture), "losses": list(p.losses), "evidence": dict(p.losses),
+            "datasets": list(p.datasets), "summary": p.summary, "bib": bibs[p.key],
         })
     return {
         "taxonomy": {g: {tid: t.name for tid, t in tax.group(g).items()} for g in GROUP_TITLES},
