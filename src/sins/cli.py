@@ -86,7 +86,8 @@ def stats(catalog: Path = CatalogOpt, format: StatsFmt = typer.Option(StatsFmt.t
     out.print(f"[bold]{s['total']} papers[/bold], {s['years'][0] if s['years'] else '-'} to {s['years'][1] if s['years'] else '-'}, {s['with_code']} with code")
     ev = s["evidence"]
     out.print(f"{sum(ev.values())} loss tags: {ev['code']} read from official code, {ev['paper']} from the paper's text, "
-              f"{ev['abstract']} from the abstract only", markup=False)
+              f"{ev['abstract']} from the abstract only; {s['losses_unread']} papers whose loss terms are not read yet",
+              markup=False)
     settings = [k for k, v in s["by_supervision"].items()]
     t = Table(title="Papers per year and training signal (supervision)")
     t.add_column("year")

@@ -69,6 +69,16 @@ def test_old_formats_get_a_message_that_says_what_changed(make_catalog):
     assert any("losses: losses is a mapping from each loss term to its evidence" in m for m in msgs), msgs
 
 
+def test_a_paper_without_tags_must_say_why(make_catalog):
+    root = make_catalog([paper_dict("smith2019learning")])
+    path = root / "papers" / "smith2019learning.yaml"
+    path.write_text(path.read_text().replace("losses: {l1: paper, ssim: paper, smoothness_edge_aware: paper}", "losses: {}"))
+    (msg,) = problems(root)
+    assert "losses: no loss term: tag at least one with its evidence, or say in evidence.unread why" in msg
+    path.write_text(path.read_text().replace("evidence:\n", "evidence:\n  unread: the abstract names no loss; no text reachable\n"))
+    assert problems(root) == []
+
+
 def test_stats_count_the_tags_per_level(make_catalog):
     cat = load_catalog(make_catalog([
         paper_dict("aa2017one", code=REPO, losses={"l1": "code", "ssim": "code", "semantic": "abstract"},
@@ -85,7 +95,7 @@ def test_the_real_catalog_has_evidence_for_every_tag():
 
     cat = load_catalog(ROOT / "catalog")
     for p in cat:
-        assert p.losses, p.key
+        assert p.losses or len(p.evidence.unread) > 40, p.key  # no tag: say why, in words
         assert not p.evidence_problems(), (p.key, p.evidence_problems())
         for u in p.evidence.code:
             assert "/blob/" in u or "/tree/" in u or "#L" in u, (p.key, u)  # a file, not the bare repository

@@ -75,6 +75,8 @@ class Evidence(BaseModel):
                              "e.g. 'Sec. 3.2, Eq. 4 (arXiv v2)'")
     abstract: str | None = Field(default=None, description="URL of the abstract that was read")
     notes: str = Field("", max_length=MAX_TEXT, description="what was read and how a term was decided")
+    unread: str = Field("", max_length=MAX_TEXT, description="why no loss term could be established yet "
+                        "(required when losses is empty): what was looked for and where")
 
     @field_validator("code")
     @classmethod
@@ -133,8 +135,8 @@ class Paper(BaseModel):
     input: str = Field(description="what the network takes at test time: an inputs id of the taxonomy")
     domains: list[str] = Field(min_length=1)
     architecture: list[str] = Field(default_factory=list)
-    losses: dict[str, EvidenceLevel] = Field(min_length=1, description="loss term id -> how it was established: "
-                                             "code, paper or abstract")
+    losses: dict[str, EvidenceLevel] = Field(default_factory=dict, description="loss term id -> how it was established: "
+                                             "code, paper or abstract; empty only with evidence.unread saying why")
     evidence: Evidence = Field(default_factory=Evidence)
     datasets: list[str] = Field(default_factory=list)
     summary: str = Field(min_length=1, max_length=MAX_TEXT)
@@ -205,6 +207,11 @@ class Paper(BaseModel):
         """(field path, message) for each loss tag whose evidence is not recorded where its level says."""
         out: list[tuple[tuple, str]] = []
         ev = self.evidence
+        if not self.losses and not ev.unread.strip():
+            out.append((("losses",), "no loss term: tag at least one with its evidence, or say in evidence.unread why none "
+                        "could be read yet"))
+        if self.losses and ev.unread.strip():
+            out.append((("evidence", "unread"), "evidence.unread is for papers without any loss tag: remove it"))
         need = {
             "code": (bool(ev.code), "evidence.code lists no file of the official code"),
             "paper": (bool(ev.paper), "evidence.paper names no section or equation"),
