@@ -276,3 +276,20 @@ def test_nyuv2_missing_depth(tmp_path):
     _img(tmp_path / "kitchen_0001" / "rgb_00001.jpg", fmt="JPEG")
     with pytest.raises(DatasetLayoutError, match="sync_depth"):
         nyuv2(tmp_path)
+
+
+def test_kitti_raw_eigen_yields_clips_for_video(tmp_path):
+    from tests.experiments.realdata import kitti_raw
+
+    base = kitti_raw(tmp_path, n=3)
+    ds = kitti_raw_eigen(base, base / "eigen_test_files.txt", frames=3)
+    assert len(ds) == 3
+    v = ds[1]
+    assert isinstance(v, VideoSample) and v.frames.shape == (3, 3, 24, 48) and v.poses is None
+    assert v.valid.any() and v.K.shape == (3, 3)
+    with pytest.raises(ValueError, match="odd number"):
+        kitti_raw_eigen(base, base / "eigen_test_files.txt", frames=2)
+    lonely = tmp_path / "first.txt"
+    lonely.write_text("2011_09_26/2011_09_26_drive_0002_sync 0000000000 l\n")  # no frame before the first
+    with pytest.raises(DatasetLayoutError, match="consecutive frames"):
+        kitti_raw_eigen(base, lonely, frames=3)

@@ -191,9 +191,14 @@ def test_experiments_page_answers_the_five_claims(browser, results_site_url):
                 img.scroll_into_view_if_needed()
                 pg.wait_for_function("img => img.complete", arg=img.element_handle())
                 assert img.evaluate("img => img.naturalWidth") > 0, f"claim {k}: figure did not load"
-        # the verdict matrix lists every experiment with a verdict badge
-        names = sorted(p.parent.name for p in (ROOT / "experiments" / "results").glob("*/summary.json") if p.parent.name != "analysis")
-        assert pg.locator("#matrix-table tbody tr").count() == len(names)
+        # the verdict matrix lists every configuration (base and variants) of every experiment
+        assert pg.locator("#matrix-table tbody tr").count() == len(analysis["matrix"])
+        # every failed run is named
+        failed = [f for p in (ROOT / "experiments" / "results").glob("*/summary.json") if p.parent.name != "analysis"
+                  for f in json.loads(p.read_text()).get("failed_runs", [])]
+        assert pg.locator("#failed-table tbody tr").count() == len(failed)
+        for f in failed:
+            assert pg.locator("#failed-table", has_text=f["reason"]).count() == 1
         # a category page shows its experiment's verdict and curves
         pg.goto(results_site_url + "taxonomy/losses/census/")
         assert pg.locator(".sins-verdict").count() >= 1

@@ -195,7 +195,8 @@
       td = el("td"); var a = el("a", p.title); a.href = root.getAttribute("data-papers") + encodeURIComponent(p.key) + "/"; td.appendChild(a);
       td.appendChild(el("div", p.authors.join(", "), "sins-authors")); tr.appendChild(td);
       tr.appendChild(el("td", String(p.year))); tr.appendChild(el("td", p.venue)); tr.appendChild(el("td", p.supervision)); tr.appendChild(el("td", p.input));
-      tr.appendChild(cellList(p.losses, "losses", p.evidence)); tr.appendChild(cellList(p.architecture, "architectures")); tr.appendChild(cellList(p.datasets, "datasets"));
+      if (p.losses.length) tr.appendChild(cellList(p.losses, "losses", p.evidence));
+      else tr.appendChild(el("td", "not read yet", "sins-unread")); tr.appendChild(cellList(p.architecture, "architectures")); tr.appendChild(cellList(p.datasets, "datasets"));
       td = el("td");
       if (p.code && /^https?:\/\//.test(p.code)) { a = el("a", "code"); a.href = p.code; a.rel = "noopener"; td.appendChild(a); }
       tr.appendChild(td);

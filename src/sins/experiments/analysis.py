@@ -1,37 +1,41 @@
-"""Analyses across experiments, and the five claims of Li et al. decided from measured numbers.
+"""Analyses across experiments, and the five claims of Li et al., each decided from its own evidence.
 
-Inputs are the results folders written by :mod:`sins.experiments.runner` (``summary.json``) and an
-**aleatoric sweep** computed here: procedural stereo scenes where one dial at a time is turned
-(specularity, texture strength, repetitive texture, occluders, shadows, noise, exposure change),
-in the street, indoor and medical domains. For each scene the sweep evaluates the SSIM + L1 cost
-of every disparity hypothesis (0.25 px apart) and reports
+Inputs are the results folders written by :mod:`sins.experiments.runner` (``summary.json``), a set of
+**cause scenes** (procedural stereo scenes with the training dials at the size where the causes exist,
+96 x 192 by default, in the street, indoor and medical domains) and an **aleatoric sweep** (one dial
+turned at a time) that shows trends.
 
-- ``oracle_gap``: mean over valid pixels of ``cost(truth) - min cost`` (how much lower the loss can
-  get than at the truth),
-- ``misleading``: the share of valid pixels whose loss minimum is more than 1 px off the truth
-  while the truth costs more (:func:`sins.experiments.manifold.analyse`), overall and per cause,
-- ``epe``: the disparity error of the per-pixel loss minimiser (what the loss alone prefers).
+A *configuration* is an experiment's base config or one of its variants; each has a global verdict
+and a verdict per cause (see :mod:`sins.experiments.verdict`).
 
-Evidence of the phenomenon in one configuration (``evidence``): its verdict is ``diverges``, or
-its prediction reaches a lower held-out synthesis loss than the ground truth in every seed
-(oracle gap > 0). ``absent``: verdict ``consistent`` and the oracle gap <= 0 in every seed.
+Claim rules (each returns ``confirmed``, ``not confirmed`` or ``inconclusive`` with its numbers):
 
-Claim rules (each returns ``confirmed``, ``not confirmed`` or ``inconclusive`` and its numbers):
-
-1. divergence: confirmed if at least one experiment testing claim 1 diverges (the claim is that a
-   lower loss does *not necessarily* mean lower error); not confirmed if all are consistent.
-2. oracle gap: confirmed if in at least one experiment testing claim 2 the prediction beats the
-   truth's synthesis loss in every seed; not confirmed if it does in no seed of any; else inconclusive.
-3. aleatoric causes: over all sweep scenes, each of the causes named by the paper (specular,
-   occluded, textureless, repetitive) that covers at least 0.5% of the pixels has a higher
-   misleading share than the pixels with no cause: confirmed if all do, not confirmed if none does.
-4. regularisers: among the experiments testing claim 4 (and the loss-weight variants of
-   ``smoothness_weights``), if the unregularised configuration shows evidence, confirmed when every
-   regularised configuration still does, not confirmed when one is ``absent``; inconclusive when the
-   unregularised one shows no evidence (nothing to remove) or the results are mixed.
-5. domains and architectures, pooled over every experiment: confirmed when every domain and
-   every architecture tested shows evidence in at least one experiment; not confirmed when one
-   shows evidence nowhere and is ``absent`` somewhere; inconclusive otherwise.
+1. **Divergence**, from trained networks only (per-pixel fields excluded: started at the truth they
+   restate claim 2): confirmed when at least one configuration diverges, globally or in a cause that
+   exists at its scale, and that divergence survives a Holm-Bonferroni correction over every judged
+   verdict of the trained networks; not confirmed when every judged verdict is consistent; else
+   inconclusive.
+2. **Oracle gap**, from every configuration (pixel fields included): the held-out common L_syn at the
+   truth minus at the prediction, averaged over the held-out scenes, per seed; confirmed when the 95 %
+   interval of the mean over seeds lies above 0 for at least one configuration; not confirmed when it
+   lies below 0 for all; else inconclusive.
+3. **Aleatoric causes**, stratified scene by scene: in each cause scene, the share of a cause's pixels
+   whose per-pixel loss minimum is more than 1 px off the truth (while the truth costs more) minus
+   the same share for the scene's clean pixels (no cause), where both have at least
+   ``MIN_PIXELS`` pixels; a 95 % interval of the mean difference over scenes per cause. Confirmed
+   when the interval lies above 0 for every named cause (specular, occluded, textureless,
+   repetitive) measured in at least ``MIN_SCENES`` scenes; not confirmed when it lies at or below 0
+   for all of them; else inconclusive (the causes that pass are named).
+4. **Regularisers**, each regularised configuration against its unregularised twin (same data,
+   seeds and steps): wherever the twin diverges (globally or in a cause), does the regularised one
+   still diverge there? Confirmed when it does in every such place; not confirmed when a regulariser
+   makes one of them consistent; inconclusive when the twin diverges nowhere (nothing to remove) or
+   the results are mixed.
+5. **Domains and architectures**, de-confounded: only configurations trained with the common
+   0.85 SSIM + 0.15 L1 synthesis term count, grouped by domain (the U-Net trained on stereo pairs in
+   the street, indoor and medical domains) and by architecture; confirmed when every group shows a
+   divergence (claim 1's sense, surviving the same correction over these configurations); not confirmed when some group is consistent in every judged verdict;
+   else inconclusive. The oracle gap per group is reported beside it, not mixed in.
 """
 from __future__ import annotations
 
@@ -42,20 +46,26 @@ from typing import Any
 
 import numpy as np
 
-from .runner import BASE, _finite, _plt, _save, _write
+from .runner import BASE, SEED_COLOURS, _finite, _plt, _save, _write, is_common_objective
+from .verdict import holm, t_interval
 
 CLAIM_CAUSES = ("specular", "occluded", "textureless", "repetitive")
+ALL_CAUSES = ("occluded", "border", "textureless", "specular", "repetitive", "depth_edge", "shadow")
 SWEEP_LEVELS: dict[str, list[float]] = {
-    "specular": [0.0, 0.5, 1.0, 2.0],
+    "specular": [0.0, 0.5, 1.5, 3.0],
     "texture": [0.1, 0.4, 1.0, 2.0],
     "repetitive": [0.0, 0.33, 0.67, 1.0],
-    "occluders": [0, 2, 5, 8],
+    "occluders": [0, 2, 4, 8],
     "shadows": [0.0, 0.3, 0.6, 0.9],
     "noise": [0.0, 0.02, 0.05, 0.1],
     "exposure": [0.0, 0.2, 0.5, 1.0],
 }
 DOMAINS = ("street", "indoor", "medical")
-MIN_CAUSE_SHARE = 0.005
+#: the dials of the training scenes (the cause scenes use the same)
+SCENE_DIALS = {"specular": 1.5, "repetitive": 0.6, "occluders": 4, "curved": 3}
+MIN_PIXELS = 20
+MIN_SCENES = 5
+CONFIDENCE = 0.95
 
 
 def load_results(folder: str | Path = "experiments/results") -> dict[str, dict[str, Any]]:
@@ -68,41 +78,316 @@ def load_results(folder: str | Path = "experiments/results") -> dict[str, dict[s
     return out
 
 
-# --------------------------------------------------------------------------- evidence per configuration
+# --------------------------------------------------------------------------- configurations
 
 
-def _config_views(r: dict[str, Any]) -> list[tuple[str, str, dict, list]]:
-    """(variant name, verdict, numbers, oracle gaps) of the base and every variant of a result."""
-    rows = [(BASE, r["verdict"], r["numbers"], r.get("oracle_gap") or [])]
-    for k, v in (r.get("variants") or {}).items():
-        rows.append((k, v["verdict"], v["numbers"], v.get("oracle_gap") or []))
+def configurations(results: dict[str, dict]) -> list[dict[str, Any]]:
+    """One record per (experiment, configuration) with its verdicts and oracle gap."""
+    rows = []
+    for name, r in results.items():
+        views = [(BASE, r)] + list((r.get("variants") or {}).items())
+        for cfg, v in views:
+            nums = v.get("numbers") or {}
+            per_cause = v.get("per_cause") or {}
+            terms = r.get("synthesis_terms") or {}
+            overrides = (v.get("overrides") or {}).get("loss", {}) if cfg != BASE else {}
+            if overrides:
+                terms = {**terms, **{k: w for k, w in overrides.items() if k in ("photometric", "l1", "census", "ncc", "gradient", "feature_metric", "alpha")}}
+                terms = {k: w for k, w in terms.items() if w}
+                if "photometric" not in terms:
+                    terms.pop("alpha", None)
+                else:
+                    terms.setdefault("alpha", 0.85)  # the trainer's default SSIM share
+            rows.append({
+                "experiment": name, "config": cfg, "label": name if cfg == BASE else f"{name} [{cfg}]",
+                "architecture": r.get("architecture", []), "domain": r.get("domain"), "tests": r.get("tests", []),
+                "claims": r.get("claims", []), "task": r.get("task"), "profile": r.get("profile"),
+                "verdict": v.get("verdict"), "numbers": nums, "oracle_gap": v.get("oracle_gap") or [],
+                "per_cause": {c: {"verdict": x.get("verdict"), "exists": x.get("exists"), "why": x.get("why"),
+                                  "numbers": x.get("numbers") or {}} for c, x in per_cause.items()},
+                "common_objective": is_common_objective(terms), "synthesis_terms": terms,
+                "failed_runs": [f for f in r.get("failed_runs", []) if f.get("variant") == cfg],
+                "network": "pixel-field" not in r.get("architecture", []),
+            })
     return rows
 
 
-def evidence(verdict: str, gaps: list) -> str:
-    """``evidence`` | ``absent`` | ``unclear`` for one configuration (see the module docstring)."""
-    g = [x for x in gaps if x is not None]
-    beats = bool(g) and all(x > 0 for x in g)
-    if verdict == "diverges" or beats:
-        return "evidence"
-    if verdict == "consistent" and g and all(x <= 0 for x in g):
-        return "absent"
-    return "unclear"
+def _tests(c: dict) -> list[tuple[str, str, dict]]:
+    """(place, verdict, numbers) of every judged verdict of a configuration: global and per cause."""
+    out = []
+    if c["verdict"] in ("diverges", "consistent", "inconclusive"):
+        out.append(("global", c["verdict"], c["numbers"]))
+    for k, v in c["per_cause"].items():
+        if v["verdict"] in ("diverges", "consistent", "inconclusive"):
+            out.append((k, v["verdict"], v.get("numbers") or {}))
+    return out
+
+
+def surviving(confs: list[dict], alpha: float = 0.05) -> set[tuple[str, str]]:
+    """(configuration label, place) of the divergences that survive a Holm-Bonferroni correction over every
+    judged verdict of ``confs`` (one-sided paired t-test of a positive excess cost)."""
+    fam = [(c["label"], place, v, n.get("p_value", 1.0) if n.get("p_value") is not None else 1.0)
+           for c in confs for place, v, n in _tests(c)]
+    keep = holm([f[3] for f in fam], alpha)
+    return {(f[0], f[1]) for f, k in zip(fam, keep) if k and f[2] == "diverges"}
+
+
+def _diverging_places(c: dict, survivors: set | None = None) -> list[str]:
+    out = ["global"] if c["verdict"] == "diverges" else []
+    out += [k for k, v in c["per_cause"].items() if v["verdict"] == "diverges"]
+    if survivors is not None:
+        out = [p for p in out if (c["label"], p) in survivors]
+    return out
+
+
+def _claim(status: str, summary: str, numbers: Any, answer: str = "") -> dict[str, Any]:
+    return {"status": status, "summary": summary, "answer": answer or summary, "numbers": numbers}
+
+
+def _interval_text(mean, lo, hi, fmt="{:.3g}") -> str:
+    f = lambda x: "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)  # noqa: E731
+    return f"{f(mean)} (95% interval {f(lo)} to {f(hi)})"
+
+
+# --------------------------------------------------------------------------- claim 1
+
+
+def claim_divergence(results: dict[str, dict]) -> dict[str, Any]:
+    confs = [c for c in configurations(results) if c["network"]]
+    fam = surviving(confs)
+    m = sum(len(_tests(c)) for c in confs)
+    nums = [{"configuration": c["label"], "verdict": c["verdict"],
+             "mean excess cost": c["numbers"].get("mean_excess"), "interval low": c["numbers"].get("excess_low"),
+             "interval high": c["numbers"].get("excess_high"), "tolerance": c["numbers"].get("tolerance"),
+             "seeds used": c["numbers"].get("successful_seeds"), "error metric": c["numbers"].get("error_metric"),
+             "diverges in causes": ", ".join(k for k, v in c["per_cause"].items() if v["verdict"] == "diverges") or "-",
+             "survives correction": ", ".join(_diverging_places(c, fam)) or "-",
+             "failed runs": len(c["failed_runs"])} for c in confs]
+    if not confs:
+        return _claim("inconclusive", "No trained network has results.", nums)
+    div = [(c["label"], _diverging_places(c)) for c in confs if _diverging_places(c)]
+    kept = [(c["label"], _diverging_places(c, fam)) for c in confs if _diverging_places(c, fam)]
+    judged = [v for c in confs for _p, v, _n in _tests(c)]
+    where = lambda xs: "; ".join(f"{label} ({', '.join(p)})" for label, p in xs)  # noqa: E731
+    if kept:
+        return _claim("confirmed", f"{len(kept)} trained-network configurations diverge in a way that survives a Holm-Bonferroni "
+                      f"correction over all {m} verdicts: at the checkpoint with the lowest held-out synthesis loss the depth "
+                      f"error is higher than at the error's best, beyond the evaluation noise: {where(kept)}. "
+                      f"Divergent at 95% before the correction: {where(div)}.", nums,
+                      "Yes: in these configurations a lower synthesis loss came with a higher depth error.")
+    if judged and all(v == "consistent" for v in judged):
+        return _claim("not confirmed", "Every judged verdict of every trained network is consistent: picking the "
+                      "checkpoint by the synthesis loss cost no more than the tolerance.", nums,
+                      "No: here a lower synthesis loss went with a lower depth error.")
+    if div:
+        return _claim("inconclusive", f"Some verdicts diverge at 95% ({where(div)}), but none survives a Holm-Bonferroni "
+                      f"correction over the {m} verdicts of the trained networks: with this many tests, that many divergences "
+                      "could be chance.", nums, "Not decided: the divergences seen could be chance among many tests.")
+    return _claim("inconclusive", "No trained network diverges beyond the evaluation noise, and not every verdict is "
+                  "consistent.", nums, "Not decided: the measured effects are within the noise.")
+
+
+# --------------------------------------------------------------------------- claim 2
+
+
+def claim_oracle_gap(results: dict[str, dict]) -> dict[str, Any]:
+    confs = configurations(results)
+    nums = []
+    for c in confs:
+        gaps = [g for g in c["oracle_gap"] if g is not None]
+        m, lo, hi = t_interval(gaps, CONFIDENCE)
+        nums.append({"configuration": c["label"], "seeds": len(gaps), "mean oracle gap": m, "interval low": lo,
+                     "interval high": hi, "positive seeds": sum(1 for g in gaps if g > 0)})
+    valid = [n for n in nums if n["seeds"] >= 2]
+    if not valid:
+        return _claim("inconclusive", "No configuration has oracle gaps from two or more seeds.", nums)
+    above = [n for n in valid if n["interval low"] > 0]
+    if above:
+        best = ", ".join(f"{n['configuration']} {_interval_text(n['mean oracle gap'], n['interval low'], n['interval high'], '{:.4f}')}"
+                         for n in above)
+        return _claim("confirmed", f"In {len(above)} of {len(valid)} configurations the prediction reaches a lower held-out "
+                      f"synthesis loss than the ground truth, with the 95% interval of the gap above 0: {best}.", nums,
+                      "Yes: the truth does not minimise the synthesis loss; the prediction of "
+                      + ", ".join(n["configuration"] for n in above) + " beats it.")
+    if all(n["interval high"] < 0 for n in valid):
+        return _claim("not confirmed", "In every configuration the ground truth has the lower held-out synthesis loss "
+                      "(95% intervals below 0).", nums, "No: the truth had the lower loss everywhere.")
+    return _claim("inconclusive", "No configuration's interval lies above 0, and not all lie below.", nums,
+                  "Not decided: the gap is within the spread between seeds.")
+
+
+# --------------------------------------------------------------------------- claim 3
+
+
+def cause_scenes(per_domain: int = 6, size: tuple[int, int] = (96, 192), domains=DOMAINS, step: float = 0.5,
+                 first_seed: int = 7000) -> list[dict[str, Any]]:
+    """Per-scene landscape shares on scenes with the training dials: one row per scene."""
+    import torch
+
+    from .data.procedural import Dials, render_stereo
+    from .manifold import analyse
+
+    rows = []
+    for domain in domains:
+        for k in range(per_domain):
+            s = render_stereo(domain=domain, size=size, dials=Dials(**SCENE_DIALS), seed=first_seed + k)
+            top = float(s.disparity[s.valid].max())
+            res = analyse(s, hypotheses=torch.arange(0.0, math.ceil(top) + 2.0, step), compile=False)
+            row = {"domain": domain, "seed": first_seed + k, "size": list(size), "max_disparity": top,
+                   "misleading": res["misleading"]}
+            for c, v in res["per_cause"].items():
+                row[f"{c}_pixels"] = int(round(v["share"] * res["n_valid"]))
+                row[f"{c}_misleading"] = v["misleading"]
+            rows.append(row)
+    return rows
+
+
+def cause_differences(rows: list[dict]) -> dict[str, dict[str, Any]]:
+    """Per cause: the scene-by-scene difference of misled shares (cause minus clean) with a 95 % interval."""
+    out = {}
+    for c in ALL_CAUSES:
+        d = []
+        for r in rows:
+            nc, nn = r.get(f"{c}_pixels", 0), r.get("none_pixels", 0)
+            mc, mn = r.get(f"{c}_misleading"), r.get("none_misleading")
+            if nc >= MIN_PIXELS and nn >= MIN_PIXELS and mc is not None and mn is not None and math.isfinite(mc) and math.isfinite(mn):
+                d.append(mc - mn)
+        m, lo, hi = t_interval(d, CONFIDENCE)
+        out[c] = {"scenes": len(d), "mean_difference": m, "low": lo, "high": hi,
+                  "mean_cause_misleading": _mean([r.get(f"{c}_misleading") for r in rows if r.get(f"{c}_pixels", 0) >= MIN_PIXELS]),
+                  "mean_clean_misleading": _mean([r.get("none_misleading") for r in rows if r.get(f"{c}_pixels", 0) >= MIN_PIXELS])}
+    return out
+
+
+def _mean(xs) -> float:
+    a = [x for x in xs if x is not None and isinstance(x, (int, float)) and math.isfinite(x)]
+    return float(np.mean(a)) if a else float("nan")
+
+
+def claim_causes(diffs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    named = {c: diffs[c] for c in CLAIM_CAUSES if c in diffs and diffs[c]["scenes"] >= MIN_SCENES}
+    nums = [{"cause": c, "scenes": v["scenes"], "misled (cause)": v["mean_cause_misleading"],
+             "misled (clean, same scenes)": v["mean_clean_misleading"], "mean difference": v["mean_difference"],
+             "interval low": v["low"], "interval high": v["high"], "named by Li et al.": c in CLAIM_CAUSES}
+            for c, v in diffs.items()]
+    if not named:
+        return _claim("inconclusive", f"No named cause was measured in {MIN_SCENES} or more scenes.", nums)
+    above = [c for c, v in named.items() if v["low"] > 0]
+    text = "; ".join(f"{c} {v['mean_cause_misleading']:.1%} vs clean {v['mean_clean_misleading']:.1%}, difference "
+                     f"{_interval_text(v['mean_difference'], v['low'], v['high'], '{:.3f}')} over {v['scenes']} scenes"
+                     for c, v in named.items())
+    if len(above) == len(named):
+        return _claim("confirmed", f"At every named cause the per-pixel loss minimum is off the truth more often than at the "
+                      f"clean pixels of the same scenes: {text}.", nums,
+                      "Yes: at these causes the loss often prefers a wrong disparity.")
+    if all(v["high"] <= 0 for v in named.values()):
+        return _claim("not confirmed", f"No named cause misleads the loss more often than clean pixels: {text}.", nums,
+                      "No: the causes did not mislead the loss more than clean pixels.")
+    return _claim("inconclusive", f"Only {', '.join(above) or 'none'} of {', '.join(named)} clearly exceed the clean pixels: "
+                  f"{text}.", nums, f"Partly: {', '.join(above) or 'no cause'} clearly misleads the loss more than clean pixels.")
+
+
+# --------------------------------------------------------------------------- claim 4
+
+
+def claim_regularisers(results: dict[str, dict]) -> dict[str, Any]:
+    confs = {(c["experiment"], c["config"]): c for c in configurations(results)}
+    pairs = []
+    for name, r in results.items():
+        twin_variant = r.get("twin_variant") or ""
+        twin = r.get("twin") or ""
+        if twin_variant and (name, twin_variant) in confs:
+            t = confs[(name, twin_variant)]
+            for (e, cfg), c in confs.items():
+                if e == name and cfg != twin_variant:
+                    pairs.append((c, t))
+        elif twin and (twin, BASE) in confs and (name, BASE) in confs:
+            pairs.append((confs[(name, BASE)], confs[(twin, BASE)]))
+    nums, kept, removed, nothing = [], [], [], []
+    fam = surviving(list({t["label"]: t for _r, t in pairs}.values()))
+    for reg, twin in pairs:
+        places = _diverging_places(twin, fam)
+        for p in places:
+            v = reg["verdict"] if p == "global" else reg["per_cause"].get(p, {}).get("verdict")
+            nums.append({"regularised": reg["label"], "twin": twin["label"], "where": p, "twin verdict": "diverges",
+                         "regularised verdict": v})
+            (kept if v == "diverges" else removed if v == "consistent" else []).append(f"{reg['label']} ({p})")
+        if not places:
+            nothing.append(reg["label"])
+            nums.append({"regularised": reg["label"], "twin": twin["label"], "where": "-", "twin verdict": twin["verdict"],
+                         "regularised verdict": reg["verdict"]})
+    if not pairs:
+        return _claim("inconclusive", "No regularised configuration with an unregularised twin has results.", nums)
+    tested = len(kept) + len(removed) + sum(1 for n in nums if n["where"] != "-" and n["regularised verdict"] not in ("diverges", "consistent"))
+    if tested == 0:
+        return _claim("inconclusive", "The unregularised twins show no divergence that survives the family-wise correction, "
+                      "so there was nothing for a regulariser to remove.", nums,
+                      "Not decided: without a regulariser no divergence showed here.")
+    if removed:
+        return _claim("not confirmed", f"A regulariser made a divergence consistent: {', '.join(removed)}.", nums,
+                      "No: a regulariser removed the divergence here.")
+    if kept and len(kept) == tested:
+        return _claim("confirmed", f"Wherever the twin diverges, the regularised configuration still diverges: {', '.join(kept)}.",
+                      nums, "Yes: the regularisers did not remove the divergence.")
+    return _claim("inconclusive", f"{len(kept)} of {tested} diverging places still diverge with a regulariser; the others are "
+                  "within the noise.", nums, "Not decided: the regularised runs are within the noise.")
+
+
+# --------------------------------------------------------------------------- claim 5
+
+
+def claim_generality(results: dict[str, dict]) -> dict[str, Any]:
+    confs = [c for c in configurations(results) if c["common_objective"]]
+    groups: dict[str, list[dict]] = {}
+    for c in confs:
+        if "unet-cnn" in c["architecture"] and c["task"] == "stereo" and c["config"] == BASE:
+            groups.setdefault(f"domain {c['domain']}", []).append(c)
+        for a in c["architecture"]:
+            if a == "pose-cnn":
+                continue  # the pose network comes with a depth network; the depth network names the group
+            groups.setdefault(f"architecture {a}", []).append(c)
+    nums = []
+    status_of = {}
+    fam = surviving(confs)
+    for g, cs in sorted(groups.items()):
+        div = [c["label"] for c in cs if _diverging_places(c, fam)]
+        judged = [v for c in cs for _p, v, _n in _tests(c)]
+        gaps = [x for c in cs for x in c["oracle_gap"] if x is not None]
+        m, lo, hi = t_interval(gaps, CONFIDENCE)
+        st = "divergence" if div else ("consistent" if judged and all(v == "consistent" for v in judged) else "unclear")
+        status_of[g] = st
+        nums.append({"group": g, "configurations": ", ".join(c["label"] for c in cs), "divergence": st,
+                     "diverging": ", ".join(div) or "-", "oracle gap": m, "oracle gap low": lo, "oracle gap high": hi})
+    if not groups:
+        return _claim("inconclusive", "No configuration trained with the common SSIM + L1 objective has results.", nums)
+    shown = [g for g, s in status_of.items() if s == "divergence"]
+    hard = [g for g, s in status_of.items() if s == "consistent"]
+    rest = [g for g, s in status_of.items() if s == "unclear"]
+    if len(shown) == len(status_of):
+        return _claim("confirmed", f"With the same SSIM + L1 objective, every group shows a divergence: {', '.join(shown)}.",
+                      nums, "Yes: the divergence appears in every domain and architecture tested.")
+    if hard:
+        return _claim("not confirmed", f"With the same SSIM + L1 objective, {', '.join(hard)} are consistent in every judged "
+                      f"verdict; divergence shows in {', '.join(shown) or 'no group'}.", nums,
+                      f"No: {', '.join(hard)} showed no divergence.")
+    return _claim("inconclusive", f"With the same SSIM + L1 objective, divergence shows in {', '.join(shown) or 'no group'}; "
+                  f"{', '.join(rest)} are within the noise.", nums,
+                  f"Not decided: divergence in {', '.join(shown) or 'no group'}, the rest within the noise.")
 
 
 # --------------------------------------------------------------------------- cross-experiment tables
 
 
 def verdict_matrix(results: dict[str, dict]) -> list[dict[str, Any]]:
-    """One row per (category, architecture, domain, experiment) with its verdict and evidence."""
+    """One row per configuration: global verdict and the verdict of each cause."""
     rows = []
-    for name, r in results.items():
-        ev = evidence(r["verdict"], r.get("oracle_gap") or [])
-        for cat in r["tests"]:
-            for arch in r["architecture"]:
-                rows.append({"category": cat, "architecture": arch, "domain": r["domain"], "experiment": name,
-                             "verdict": r["verdict"], "evidence": ev})
-    return sorted(rows, key=lambda x: (x["category"], x["architecture"], x["domain"], x["experiment"]))
+    for c in configurations(results):
+        row = {"configuration": c["label"], "experiment": c["experiment"], "tests": c["tests"],
+               "architecture": c["architecture"], "domain": c["domain"], "global": c["verdict"]}
+        for cause in ALL_CAUSES:
+            row[cause] = c["per_cause"].get(cause, {}).get("verdict", "not judged")
+        rows.append(row)
+    return rows
 
 
 def weight_ranking(results: dict[str, dict]) -> list[dict[str, Any]]:
@@ -113,13 +398,16 @@ def weight_ranking(results: dict[str, dict]) -> list[dict[str, Any]]:
     for name, r in results.items():
         if not r.get("variants"):
             continue
-        configs = [{"config": k, "final_lsyn": n["mean_final_lsyn"], "final_error": n["mean_final_error"],
-                    "best_error": n["mean_best_error"], "verdict": v}
-                   for k, v, n, _ in _config_views(r)]
+        configs = [{"config": c["config"], "final_lsyn": c["numbers"].get("mean_final_loss"),
+                    "final_error": c["numbers"].get("mean_final_error"), "verdict": c["verdict"]}
+                   for c in configurations({name: r})]
+        configs = [c for c in configs if c["final_lsyn"] is not None and c["final_error"] is not None]
+        if len(configs) < 3:
+            continue
         by_loss = [c["config"] for c in sorted(configs, key=lambda c: c["final_lsyn"])]
         by_err = [c["config"] for c in sorted(configs, key=lambda c: c["final_error"])]
         rho = float(spearmanr([c["final_lsyn"] for c in configs], [c["final_error"] for c in configs]).statistic)
-        out.append({"experiment": name, "error_metric": r["numbers"]["error_metric"], "configs": configs,
+        out.append({"experiment": name, "error_metric": r["numbers"].get("error_metric"), "configs": configs,
                     "order_by_lsyn": by_loss, "order_by_error": by_err, "same_order": by_loss == by_err,
                     "same_best": by_loss[0] == by_err[0], "spearman": rho})
     return out
@@ -128,13 +416,16 @@ def weight_ranking(results: dict[str, dict]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- aleatoric sweep
 
 
-def aleatoric_sweep(scenes: int = 3, size: tuple[int, int] = (48, 96), domains=DOMAINS,
-                    levels: dict[str, list[float]] | None = None, step: float = 0.25) -> list[dict[str, Any]]:
-    """Turn one dial at a time (the others at their defaults); one row per (domain, dial, value)."""
+def aleatoric_sweep(scenes: int = 2, size: tuple[int, int] = (48, 96), domains=DOMAINS,
+                    levels: dict[str, list[float]] | None = None, step: float = 0.5) -> list[dict[str, Any]]:
+    """Turn one dial at a time (the others at the training dials); one row per (domain, dial, value), with the
+    misled share per cause and for clean pixels, pooled over ``scenes`` scenes."""
     import torch
 
     from .data.procedural import Dials, render_stereo
     from .manifold import analyse, sweep_min
+    from .losses import photometric
+    from .synthesis import warp_stereo
 
     levels = levels or SWEEP_LEVELS
     rows = []
@@ -142,45 +433,38 @@ def aleatoric_sweep(scenes: int = 3, size: tuple[int, int] = (48, 96), domains=D
         for dial, values in levels.items():
             for value in values:
                 acc: dict[str, list[float]] = {}
-                causes: dict[str, list[float]] = {}
-                n_valid = 0
+                px: dict[str, int] = {}
+                mis: dict[str, int] = {}
                 for seed in range(scenes):
-                    s = render_stereo(domain=domain, size=size, dials=Dials(**{dial: value}), seed=5000 + seed)
+                    dials = Dials(**{**SCENE_DIALS, dial: value})
+                    s = render_stereo(domain=domain, size=size, dials=dials, seed=5000 + seed)
                     top = float(s.disparity[s.valid].max())
                     hyps = torch.arange(0.0, math.ceil(top) + 2.0, step)
                     res = analyse(s, hypotheses=hyps, compile=False)
                     left, right = s.left[None], s.right[None]
                     min_cost, d_best = sweep_min(left, right, hyps, compile=False)
                     v = s.valid[None]
-                    from .losses import photometric
-                    from .synthesis import warp_stereo
-
                     cost_gt = photometric(warp_stereo(right, s.disparity[None])[0], left, compile=False)
-                    n_valid += res["n_valid"]
                     acc.setdefault("oracle_gap", []).append(float((cost_gt - min_cost)[v].mean()))
                     acc.setdefault("misleading", []).append(res["misleading"])
                     acc.setdefault("epe", []).append(float((d_best - s.disparity[None]).abs()[v].mean()))
                     for c, cv in res["per_cause"].items():
-                        n = cv["share"] * res["n_valid"]
-                        causes.setdefault(c, [0.0, 0.0])
-                        if n > 0 and not math.isnan(cv["misleading"]):
-                            causes[c][0] += n
-                            causes[c][1] += cv["misleading"] * n
-                row = {"domain": domain, "dial": dial, "value": value, "scenes": scenes, "n_valid": n_valid,
-                       **{k: float(np.mean(x)) for k, x in acc.items()},
-                       "pixels": {c: int(round(v[0])) for c, v in causes.items()},
-                       "misleading_px": {c: int(round(v[1])) for c, v in causes.items()}}
-                rows.append(row)
+                        n = int(round(cv["share"] * res["n_valid"]))
+                        px[c] = px.get(c, 0) + n
+                        if n and not math.isnan(cv["misleading"]):
+                            mis[c] = mis.get(c, 0) + int(round(cv["misleading"] * n))
+                rows.append({"domain": domain, "dial": dial, "value": value, "scenes": scenes, "size": list(size),
+                             **{k: float(np.mean(x)) for k, x in acc.items()},
+                             "pixels": px, "misleading_px": mis})
     return rows
 
 
 def sweep_trends(rows: list[dict]) -> list[dict[str, Any]]:
-    """Per domain and dial: Spearman correlation of each sweep metric with the dial value."""
+    """Per domain and dial: Spearman correlation of each sweep measure with the dial value."""
     from scipy.stats import spearmanr
 
     out = []
-    keys = sorted({(r["domain"], r["dial"]) for r in rows})
-    for domain, dial in keys:
+    for domain, dial in sorted({(r["domain"], r["dial"]) for r in rows}):
         rs = [r for r in rows if r["domain"] == domain and r["dial"] == dial]
         item = {"domain": domain, "dial": dial}
         for m in ("oracle_gap", "misleading", "epe"):
@@ -191,234 +475,171 @@ def sweep_trends(rows: list[dict]) -> list[dict[str, Any]]:
     return out
 
 
-def cause_table(rows: list[dict]) -> dict[str, dict[str, float]]:
-    """Pooled over every sweep scene: share of pixels and misleading share per cause (and 'none')."""
-    px: dict[str, int] = {}
-    mis: dict[str, int] = {}
-    for r in rows:
-        for c, n in r["pixels"].items():
-            px[c] = px.get(c, 0) + n
-            mis[c] = mis.get(c, 0) + r["misleading_px"].get(c, 0)
-    total = sum(r["n_valid"] for r in rows)  # causes overlap: shares are of all valid pixels
-    return {c: {"pixels": px[c], "share": px[c] / total if total else float("nan"),
-                "misleading": mis[c] / px[c] if px[c] else float("nan")} for c in sorted(px)}
-
-
-# --------------------------------------------------------------------------- claims
-
-
-def _claim(status: str, summary: str, numbers: Any) -> dict[str, Any]:
-    return {"status": status, "summary": summary, "numbers": numbers}
-
-
-def claim_divergence(results: dict[str, dict]) -> dict[str, Any]:
-    rel = {n: r for n, r in results.items() if 1 in r.get("claims", [])}
-    nums = [{"experiment": n, "verdict": r["verdict"], "mean_gap": r["numbers"].get("mean_gap"),
-             "mean_relative_gap": r["numbers"].get("mean_relative_gap"), "final_error_sd": r["numbers"].get("final_error_sd"),
-             "mean_spearman": r["numbers"].get("mean_spearman"), "error_metric": r["numbers"].get("error_metric")}
-            for n, r in rel.items()]
-    div = [x["experiment"] for x in nums if x["verdict"] == "diverges"]
-    if not nums:
-        return _claim("inconclusive", "No experiment testing this claim has results.", nums)
-    if div:
-        return _claim("confirmed", f"{len(div)} of {len(nums)} experiments diverge: the held-out error rose after its best "
-                      f"step while the held-out synthesis loss kept falling, beyond the spread between seeds ({', '.join(div)}).", nums)
-    if all(x["verdict"] == "consistent" for x in nums):
-        return _claim("not confirmed", "Every experiment testing it is consistent: loss and error fell together.", nums)
-    return _claim("inconclusive", "No experiment diverges beyond the spread between seeds, and not all are consistent.", nums)
-
-
-def claim_oracle_gap(results: dict[str, dict]) -> dict[str, Any]:
-    rel = {n: r for n, r in results.items() if 2 in r.get("claims", [])}
-    nums = [{"experiment": n, "oracle_gap": r.get("oracle_gap"), "loss": "held-out SSIM + L1"} for n, r in rel.items()]
-    beats = [x["experiment"] for x in nums if x["oracle_gap"] and all(g is not None and g > 0 for g in x["oracle_gap"])]
-    never = all(x["oracle_gap"] and all(g is not None and g <= 0 for g in x["oracle_gap"]) for x in nums)
-    if not nums:
-        return _claim("inconclusive", "No experiment testing this claim has results.", nums)
-    if beats:
-        return _claim("confirmed", f"In {', '.join(beats)} the prediction reaches a lower synthesis loss than the ground "
-                      "truth in every seed: the truth does not minimise the loss.", nums)
-    if never:
-        return _claim("not confirmed", "No prediction reached a lower synthesis loss than the ground truth in any seed.", nums)
-    return _claim("inconclusive", "The prediction beat the truth's loss in some seeds only.", nums)
-
-
-def claim_causes(causes: dict[str, dict[str, float]]) -> dict[str, Any]:
-    base = causes.get("none", {}).get("misleading", float("nan"))
-    present = {c: causes[c] for c in CLAIM_CAUSES if c in causes and causes[c]["share"] >= MIN_CAUSE_SHARE}
-    nums = {"none": causes.get("none"), **present}
-    if not present or math.isnan(base):
-        return _claim("inconclusive", "Too few pixels of the named causes in the sweep.", nums)
-    above = [c for c, v in present.items() if v["misleading"] > base]
-    ratio = ", ".join(f"{c} {present[c]['misleading']:.1%}" for c in present)
-    if len(above) == len(present):
-        return _claim("confirmed", f"At every named cause the loss minimum is off the truth more often than at pixels with "
-                      f"no cause ({base:.1%}): {ratio}.", nums)
-    if not above:
-        return _claim("not confirmed", f"No named cause is misleading more often than the clean pixels ({base:.1%}): {ratio}.", nums)
-    return _claim("inconclusive", f"Only {', '.join(above)} exceed the clean pixels ({base:.1%}): {ratio}.", nums)
-
-
-def claim_regularisers(results: dict[str, dict]) -> dict[str, Any]:
-    configs = []
-    baseline = None
-    sw = results.get("smoothness_weights")
-    if sw:
-        for k, v, n, g in _config_views(sw):
-            w = (sw.get("variants", {}).get(k, {}).get("overrides") or {}).get("loss", {})
-            regularised = k != "none"
-            item = {"experiment": "smoothness_weights", "config": k, "verdict": v, "oracle_gap": g,
-                    "evidence": evidence(v, g), "overrides": w}
-            if regularised:
-                configs.append(item)
-            else:
-                baseline = item
-    for n, r in results.items():
-        if 4 in r.get("claims", []) and n != "smoothness_weights":
-            configs.append({"experiment": n, "config": BASE, "verdict": r["verdict"], "oracle_gap": r.get("oracle_gap"),
-                            "evidence": evidence(r["verdict"], r.get("oracle_gap") or [])})
-    if baseline is None and "monodepth_stereo" in results:
-        r = results["monodepth_stereo"]
-        baseline = {"experiment": "monodepth_stereo", "config": BASE, "verdict": r["verdict"], "oracle_gap": r.get("oracle_gap"),
-                    "evidence": evidence(r["verdict"], r.get("oracle_gap") or [])}
-    nums = {"unregularised": baseline, "regularised": configs}
-    if baseline is None or not configs:
-        return _claim("inconclusive", "The regulariser experiments have no results.", nums)
-    if baseline["evidence"] != "evidence":
-        return _claim("inconclusive", "Without a regulariser the phenomenon did not show here, so there was nothing for a "
-                      "regulariser to remove.", nums)
-    removed = [f"{c['experiment']}[{c['config']}]" for c in configs if c["evidence"] == "absent"]
-    kept = [c for c in configs if c["evidence"] == "evidence"]
-    if len(kept) == len(configs):
-        return _claim("confirmed", f"All {len(configs)} regularised configurations still show it (divergence or a prediction "
-                      "beating the truth's loss).", nums)
-    if removed:
-        return _claim("not confirmed", f"These regularised configurations removed it: {', '.join(removed)}.", nums)
-    return _claim("inconclusive", f"{len(kept)} of {len(configs)} regularised configurations still show it; the others are "
-                  "within seed noise.", nums)
-
-
-def claim_generality(results: dict[str, dict]) -> dict[str, Any]:
-    """Pooled over every experiment (not only those tagged with claim 5): evidence per domain and architecture."""
-    by: dict[str, dict[str, list[str]]] = {"domain": {}, "architecture": {}}
-    for n, r in results.items():
-        ev = evidence(r["verdict"], r.get("oracle_gap") or [])
-        by["domain"].setdefault(r["domain"], []).append(ev)
-        for a in r["architecture"]:
-            by["architecture"].setdefault(a, []).append(ev)
-    nums = {k: {g: {"evidence": v.count("evidence"), "absent": v.count("absent"), "unclear": v.count("unclear")}
-                for g, v in d.items()} for k, d in by.items()}
-    nums["experiments"] = {n: {"domain": r["domain"], "architecture": r["architecture"], "verdict": r["verdict"],
-                               "evidence": evidence(r["verdict"], r.get("oracle_gap") or [])} for n, r in results.items()}
-    if not results:
-        return _claim("inconclusive", "No experiment has results.", nums)
-    groups = [(k, g, v) for k, d in by.items() for g, v in d.items()]
-    shown = [f"{k} {g}" for k, g, v in groups if "evidence" in v]
-    missing = [f"{k} {g}" for k, g, v in groups if "evidence" not in v]
-    hard = [f"{k} {g}" for k, g, v in groups if "evidence" not in v and "absent" in v]
-    where = f"It shows in {', '.join(shown) or 'no group'}"
-    if not missing:
-        return _claim("confirmed", f"Every domain ({', '.join(sorted(by['domain']))}) and architecture "
-                      f"({', '.join(sorted(by['architecture']))}) tested shows it in at least one experiment.", nums)
-    if hard:
-        return _claim("not confirmed", f"{where}; not in {', '.join(missing)}, and in {', '.join(hard)} loss and error "
-                      "were consistent with no oracle gap.", nums)
-    return _claim("inconclusive", f"{where}; in {', '.join(missing)} the numbers are within seed noise.", nums)
-
-
 # --------------------------------------------------------------------------- driver
 
 
-def analyse_all(results_dir: str | Path = "experiments/results", sweep: bool = True, scenes: int = 3,
-                size: tuple[int, int] = (48, 96)) -> dict[str, Any]:
-    """Compute every analysis, write ``<results_dir>/analysis/`` (summary.json and figures) and return it."""
+def analyse_all(results_dir: str | Path = "experiments/results", sweep: bool = True, sweep_scenes: int = 2,
+                sweep_size: tuple[int, int] = (48, 96), scenes_per_domain: int = 6,
+                scene_size: tuple[int, int] = (96, 192)) -> dict[str, Any]:
+    """Compute every analysis, write ``<results_dir>/analysis/`` (summary.json and figures) and return it.
+
+    With ``sweep=False`` the sweep and the cause scenes of the last analysis are reused."""
     from .specs import CLAIMS
 
     results = load_results(results_dir)
     out = Path(results_dir) / "analysis"
     prev = out / "summary.json"
-    rows = None
+    old = json.loads(prev.read_text()) if prev.is_file() else {}
     if sweep:
-        rows = aleatoric_sweep(scenes=scenes, size=size)
-    elif prev.is_file():
-        rows = json.loads(prev.read_text()).get("sweep")
-    causes = cause_table(rows) if rows else {}
+        rows = aleatoric_sweep(scenes=sweep_scenes, size=sweep_size)
+        scene_rows = cause_scenes(per_domain=scenes_per_domain, size=scene_size)
+    else:
+        rows, scene_rows = old.get("sweep") or [], old.get("cause_scenes") or []
+    diffs = cause_differences(scene_rows) if scene_rows else {}
     claims = {
         1: claim_divergence(results),
         2: claim_oracle_gap(results),
-        3: claim_causes(causes) if causes else _claim("inconclusive", "The aleatoric sweep has not run.", {}),
+        3: claim_causes(diffs) if diffs else _claim("inconclusive", "The cause scenes have not been measured.", {}),
         4: claim_regularisers(results),
         5: claim_generality(results),
     }
-    figs = {1: [f"../{n}/curves.png" for n, r in results.items() if r["verdict"] == "diverges"][:2],
-            2: ["../field_from_truth/curves.png"] if "field_from_truth" in results else [],
-            3: ["sweep.png", "causes.png"], 4: ["ranking.png", "../smoothness_weights/curves.png"],
-            5: ["sweep.png"]}
+    figs = {1: ["claim1.png"], 2: ["claim2.png"], 3: ["causes.png", "sweep.png"], 4: ["ranking.png"], 5: ["claim5.png"]}
     summary = {
         "claims": {str(k): {"claim": CLAIMS[k], **v, "figures": figs[k]} for k, v in claims.items()},
         "matrix": verdict_matrix(results),
         "ranking": weight_ranking(results),
-        "sweep": rows or [],
-        "sweep_trends": sweep_trends(rows) if rows else [],
-        "causes": causes,
+        "sweep": rows, "sweep_trends": sweep_trends(rows) if rows else [],
+        "cause_scenes": scene_rows, "cause_differences": diffs,
         "experiments": sorted(results),
-        "figures": ["sweep.png", "causes.png", "ranking.png"],
+        "profiles": sorted({str(r.get("profile")) for r in results.values()}),
         "command": "sins experiments analyse",
         "rules": __doc__.split("Claim rules")[1].strip() if "Claim rules" in (__doc__ or "") else "",
     }
     out.mkdir(parents=True, exist_ok=True)
+    plot_claim1(claims[1]["numbers"], out / "claim1.png")
+    plot_claim2(claims[2]["numbers"], out / "claim2.png")
+    plot_causes(diffs, out / "causes.png")
     if rows:
         plot_sweep(rows, out / "sweep.png")
-        plot_causes(causes, out / "causes.png")
     plot_ranking(summary["ranking"], out / "ranking.png")
+    plot_claim5(claims[5]["numbers"], out / "claim5.png")
+    if sweep or not (out / "scenes.png").is_file():
+        plot_scenes(out / "scenes.png", scene_size)
     _write(out / "summary.json", json.dumps(_finite(summary), indent=1) + "\n")
     return summary
 
 
-def plot_sweep(rows: list[dict], path: Path) -> None:
+# --------------------------------------------------------------------------- figures
+
+#: verdict colours, the same on every page and figure
+VERDICT_COLOURS = {"diverges": "#D55E00", "consistent": "#0072B2", "inconclusive": "#999999", "failed": "#000000",
+                   "not judged": "#DDDDDD"}
+
+
+def _interval_plot(rows: list[dict], key: str, lo: str, hi: str, label: str, title: str, path: Path,
+                   colour_of=lambda r: "#0072B2", ref: float = 0.0) -> None:
     plt = _plt()
-    dials = list(dict.fromkeys(r["dial"] for r in rows))
-    metrics = [("oracle_gap", "L_syn(truth) - min L_syn"), ("misleading", "share misled"), ("epe", "EPE of loss minimiser (px)")]
-    fig, axes = plt.subplots(len(metrics), len(dials), figsize=(2.1 * len(dials), 5.6), squeeze=False)
-    for j, dial in enumerate(dials):
-        for i, (m, label) in enumerate(metrics):
-            ax = axes[i][j]
-            for domain in dict.fromkeys(r["domain"] for r in rows):
-                rs = [r for r in rows if r["dial"] == dial and r["domain"] == domain]
-                ax.plot([r["value"] for r in rs], [r[m] for r in rs], marker="o", ms=3, label=domain)
-            if i == 0:
-                ax.set_title(dial, fontsize=9)
-            if j == 0:
-                ax.set_ylabel(label, fontsize=7)
-            ax.tick_params(labelsize=6)
-    axes[0][0].legend(fontsize=6)
+    rows = [r for r in rows if r.get(key) is not None and isinstance(r.get(key), (int, float)) and math.isfinite(r[key])]
+    fig, ax = plt.subplots(figsize=(7.5, max(2.2, 0.32 * len(rows) + 1)))
+    for i, r in enumerate(rows):
+        a, b = r.get(lo), r.get(hi)
+        if a is not None and b is not None and math.isfinite(a) and math.isfinite(b):
+            ax.plot([a, b], [i, i], color=colour_of(r), lw=2)
+        ax.plot(r[key], i, "o", color=colour_of(r))
+    ax.axvline(ref, color="k", lw=0.8)
+    ax.set_yticks(range(len(rows)), [r.get("configuration") or r.get("cause") or r.get("group") for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(label, fontsize=9)
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     _save(fig, path)
 
 
-def plot_causes(causes: dict[str, dict], path: Path) -> None:
+def plot_claim1(nums: list[dict], path: Path) -> None:
+    _interval_plot(nums, "mean excess cost", "interval low", "interval high",
+                   "excess cost of trusting the loss (error units; > 0: the loss picks a worse checkpoint)",
+                   "Claim 1: error at the lowest held-out L_syn minus at the error's best trend, 95% interval",
+                   path, colour_of=lambda r: VERDICT_COLOURS.get(r.get("verdict"), "#999999"))
+
+
+def plot_claim2(nums: list[dict], path: Path) -> None:
+    _interval_plot(nums, "mean oracle gap", "interval low", "interval high",
+                   "L_syn(truth) - L_syn(prediction), held-out (> 0: the loss prefers the prediction)",
+                   "Claim 2: oracle gap per configuration, 95% interval over seeds", path)
+
+
+def plot_causes(diffs: dict[str, dict], path: Path) -> None:
+    rows = [{"cause": c, **v} for c, v in diffs.items() if v["scenes"]]
+    _interval_plot(rows, "mean_difference", "low", "high",
+                   "share of the cause's pixels misled minus share of clean pixels misled (same scene)",
+                   "Claim 3: per-scene difference, cause vs clean pixels, 95% interval over scenes", path)
+
+
+def plot_claim5(nums: list[dict], path: Path) -> None:
+    colour = {"divergence": VERDICT_COLOURS["diverges"], "consistent": VERDICT_COLOURS["consistent"], "unclear": "#999999"}
+    _interval_plot(nums, "oracle gap", "oracle gap low", "oracle gap high",
+                   "oracle gap of the group (colour: divergence shown / consistent / within noise)",
+                   "Claim 5: groups trained with the same SSIM + L1 objective", path,
+                   colour_of=lambda r: colour.get(r.get("divergence"), "#999999"))
+
+
+def plot_scenes(path: Path, size: tuple[int, int] = (96, 192), seed: int = 7000) -> None:
+    """One cause scene per domain: the left image, and its cause masks as two colour images."""
+    from .data.procedural import Dials, render_stereo
+
     plt = _plt()
-    names = [c for c in causes if causes[c]["pixels"] > 0]
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.bar(names, [causes[c]["misleading"] for c in names], color=["#9e9e9e" if c == "none" else "#5c6bc0" for c in names])
-    ax.set(ylabel="share of pixels misled", title="loss minimum off the truth, by cause (all sweep scenes)")
-    ax.tick_params(axis="x", rotation=30, labelsize=7)
+    fig, axes = plt.subplots(len(DOMAINS), 3, figsize=(11, 2.0 * len(DOMAINS)), squeeze=False)
+    for i, domain in enumerate(DOMAINS):
+        s = render_stereo(domain=domain, size=size, dials=Dials(**SCENE_DIALS), seed=seed)
+        c = {k: v[0].numpy().astype(float) for k, v in s.causes.items()}
+        panels = [(s.left.permute(1, 2, 0).numpy(), f"{domain}: left image"),
+                  (np.stack([c["occluded"], c["specular"], c["border"]], -1), "occluded / specular / border"),
+                  (np.stack([c["repetitive"], c["depth_edge"], c["shadow"]], -1), "repetitive / depth edge / shadow")]
+        for j, (img, title) in enumerate(panels):
+            axes[i][j].imshow(img, interpolation="nearest")
+            axes[i][j].set_title(title, fontsize=9)
+            axes[i][j].axis("off")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_sweep(rows: list[dict], path: Path) -> None:
+    """Misled share against each dial, one panel per dial, one line per domain (clean pixels dashed)."""
+    plt = _plt()
+    dials = list(dict.fromkeys(r["dial"] for r in rows))
+    cols = 4
+    fig, axes = plt.subplots(math.ceil(len(dials) / cols), cols, figsize=(12, 3.2 * math.ceil(len(dials) / cols)), squeeze=False)
+    for j, dial in enumerate(dials):
+        ax = axes[j // cols][j % cols]
+        for k, domain in enumerate(dict.fromkeys(r["domain"] for r in rows)):
+            rs = [r for r in rows if r["dial"] == dial and r["domain"] == domain]
+            ax.plot([r["value"] for r in rs], [r["misleading"] for r in rs], marker="o", ms=4, color=SEED_COLOURS[k],
+                    label=f"{domain}: all pixels")
+            clean = [r["misleading_px"].get("none", 0) / max(1, r["pixels"].get("none", 0)) for r in rs]
+            ax.plot([r["value"] for r in rs], clean, ls="--", color=SEED_COLOURS[k], label=f"{domain}: clean pixels")
+        ax.set_title(f"dial: {dial}", fontsize=10)
+        ax.set_ylabel("share of pixels misled", fontsize=9)
+        ax.tick_params(labelsize=9)
+    for j in range(len(dials), axes.shape[0] * cols):
+        axes[j // cols][j % cols].axis("off")
+    axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     _save(fig, path)
 
 
 def plot_ranking(ranking: list[dict], path: Path) -> None:
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    for item in ranking:
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for k, item in enumerate(ranking):
         xs = [c["final_lsyn"] for c in item["configs"]]
         ys = [c["final_error"] for c in item["configs"]]
-        ax.scatter(xs, ys, label=item["experiment"])
+        ax.scatter(xs, ys, color=SEED_COLOURS[k % len(SEED_COLOURS)], label=item["experiment"])
         for c in item["configs"]:
-            ax.annotate(c["config"], (c["final_lsyn"], c["final_error"]), fontsize=6)
-    ax.set(xlabel="final held-out L_syn (mean of seeds)", ylabel="final error (mean of seeds)",
-           title="loss-weight variants: ranked by loss vs by error")
+            ax.annotate(c["config"], (c["final_lsyn"], c["final_error"]), fontsize=8)
+    ax.set_xlabel("final held-out L_syn (mean over seeds)", fontsize=9)
+    ax.set_ylabel("final error (mean over seeds)", fontsize=9)
+    ax.set_title("Loss-weight variants: ranked by loss vs by error", fontsize=10)
     if ranking:
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     _save(fig, path)

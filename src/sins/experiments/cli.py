@@ -79,7 +79,8 @@ def _load_checked_specs(folder: Path, catalog: Path):
 
 @app.command()
 def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to run (default: all)"),
-        profile: str = typer.Option("quick", help="quick (embedded data, laptop CPU) | full (larger, longer, GPU)"),
+        profile: str = typer.Option("quick", help="quick (CI smoke test, minutes) | standard (reference results, hours on a "
+                                              "CPU, resumable) | full (GPU or torchrun, real datasets with --data-root)"),
         data_root: Optional[Path] = typer.Option(None, "--data-root", help="folder holding real datasets (full profile): "
                                                  "kitti2015/, kitti_raw/, scared/ as named by each spec's real_data"),
         seeds: Optional[str] = typer.Option(None, help="comma-separated seeds (default: each spec's, at least three)"),
@@ -91,7 +92,7 @@ def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to r
     """Run experiment specs (every seed and variant), write experiments/results/<name>/ and analyse them."""
     import time
 
-    from .runner import run_spec
+    from .runner import SpecError, run_spec
     from .train import ConfigError, NonFiniteLoss
 
     specs = _load_checked_specs(folder, catalog)
@@ -118,6 +119,8 @@ def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to r
         try:
             s = run_spec(specs[n], profile, results=results, scratch=scratch, data_root=data_root, seeds=seed_list,
                          log=lambda m: typer.echo(m, err=True))
+        except SpecError as e:
+            _fail(str(e), 2)
         except (ConfigError, NonFiniteLoss, FileNotFoundError) as e:
             _fail(f"{n}: {e}")
         typer.echo(f"{n}: {s['verdict']} ({time.perf_counter() - t:.1f} s)")
@@ -150,11 +153,13 @@ def analyse(results: Path = typer.Option(Path("experiments/results"), help="resu
     from rich.table import Table
 
     con = Console()
-    t = Table(title="Verdict matrix")
-    for c in ("category", "architecture", "domain", "experiment", "verdict"):
+    from .analysis import ALL_CAUSES
+
+    t = Table(title="Verdict matrix (global and per cause)")
+    for c in ("configuration", "global", *ALL_CAUSES):
         t.add_column(c)
     for r in a["matrix"]:
-        t.add_row(r["category"], r["architecture"], r["domain"], r["experiment"], r["verdict"])
+        t.add_row(r["configuration"], r["global"], *[r.get(c, "") for c in ALL_CAUSES])
     con.print(t)
     for item in a["ranking"]:
         con.print(f"{item['experiment']}: order by final L_syn {item['order_by_lsyn']} vs by error {item['order_by_error']} "
@@ -166,6 +171,7 @@ def analyse(results: Path = typer.Option(Path("experiments/results"), help="resu
     t.add_column("why")
     for k, c in a["claims"].items():
         t.add_row(k, c["claim"], c["status"], c["summary"])
+    # statuses also go to standard output in plain text, for scripts
     con.print(t)
 
 

@@ -3,15 +3,19 @@
 ``experiments/results/<name>/`` receives small files only:
 
 - ``metrics.csv``: every held-out evaluation of every run (columns ``variant``, ``seed``, ``step``,
-  ``heldout_lsyn``, the error metrics overall and per cause);
-- ``summary.json``: the verdict (computed by :mod:`sins.experiments.verdict`, never by hand), the
-  numbers it was computed from, the oracle gap and the per-pixel landscape by cause, per variant;
+  ``heldout_lsyn``, ``heldout_lsyn_trained``, the error metrics overall and per cause);
+- ``summary.json``: the verdicts (global and per cause, computed by :mod:`sins.experiments.verdict`,
+  never by hand), the numbers they were computed from, the failed runs, the constant-prediction
+  baselines, the oracle gap and the per-pixel landscape by cause, per variant;
 - ``curves.png`` and ``landscape.png``.
 
-Checkpoints go to a scratch folder (``build/runs`` by default), never to the results.
+Each run is resumable on its own: a finished run leaves ``done.json`` in the scratch folder
+(``build/runs`` by default) and is not trained again while its config is unchanged; an interrupted
+one continues from its checkpoint.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -23,11 +27,17 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .config import ConfigError
 from .specs import ExperimentSpec
-from .verdict import VerdictRule, verdict_of_curves
+from .verdict import VerdictRule, cause_exists, t_interval, verdict_of_curves
 
 RULE = VerdictRule()
 BASE = "base"
+DONE = "done.json"
+
+
+class SpecError(ValueError):
+    """A spec that cannot run as written; the message names the spec file, the field and what would be valid."""
 
 
 def error_metric(task: str) -> str:
@@ -45,59 +55,157 @@ def _finite(x: Any) -> Any:
         return [_finite(v) for v in x]
     if isinstance(x, (np.floating, np.integer)):
         return _finite(x.item())
+    if isinstance(x, np.bool_):
+        return bool(x)
     return x
 
 
-@torch.no_grad()
-def landscape(result: dict[str, Any]) -> dict[str, Any]:
-    """Oracle gap and (stereo) the per-pixel landscape by cause of a finished run, on its first held-out sample."""
-    from .manifold import analyse
-    from .train import _batch, video_lsyn
+def _where(spec: ExperimentSpec, profile: str, variant: str | None, field: str) -> str:
+    """The place in the spec file that sets ``field`` (dotted), for messages."""
+    def has(d: dict, path: list[str]) -> bool:
+        for p in path:
+            if not isinstance(d, dict) or p not in d:
+                return False
+            d = d[p]
+        return True
 
-    model, cfg, sample = result["model"], result["config"], result["heldout"][0]
-    model.eval()
-    device = next(model.parameters()).device
-    b = _batch(sample, device)
-    if cfg.task == "stereo":
-        pred = model(b["left"], b["right"]).cpu()
-        top = float(torch.nan_to_num(sample.disparity[sample.valid], nan=0.0).max()) if bool(sample.valid.any()) else 1.0
-        hyps = torch.arange(0, int(math.ceil(max(top, float(pred.max())))) + 3, dtype=torch.float32)
-        res = analyse(sample, pred_disparity=pred, hypotheses=hyps, compile=cfg.loss.compile)
-        return {"oracle_gap": res["oracle_gap"], "loss_at_gt": res["loss_at_gt"], "loss_at_pred": res["loss_at_pred"],
-                "misleading": res["misleading"],
-                "per_cause": {k: v for k, v in res["per_cause"].items() if v["share"] > 0}}
-    gt_poses = [b["poses"][:, i] for i in range(b["frames"].shape[1]) if i != b["frames"].shape[1] // 2]
-    at_gt = float(video_lsyn(model, b, cfg, depth=b["depth"], poses=gt_poses))
-    at_pred = float(video_lsyn(model, b, cfg))
-    return {"oracle_gap": at_gt - at_pred, "loss_at_gt": at_gt, "loss_at_pred": at_pred}
+    path = field.split(".")
+    if variant and has(spec.variants.get(variant, {}), path):
+        return f"variants.{variant}.{field}"
+    if has(spec.profiles.get(profile, {}), path):
+        return f"profiles.{profile}.{field}"
+    if has(spec.config, path):
+        return f"config.{field}"
+    return f"profiles.{profile}.{field} (not set: the default applies)"
 
 
-def _mean_sd(xs: list[float]) -> tuple[float, float]:
-    a = np.array([x for x in xs if x is not None and math.isfinite(x)], dtype=float)
-    if a.size == 0:
-        return float("nan"), float("nan")
-    return float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else float("nan")
+def check_spec(spec: ExperimentSpec, profile: str, folder: str | Path = "experiments", rule: VerdictRule = RULE) -> None:
+    """Refuse, before any training, a spec whose runs could not give a verdict."""
+    from .config import validate_config
+
+    shown = f"{Path(folder) / spec.name}.yaml"
+    for variant in [None, *spec.variants]:
+        raw = spec.config_for(profile, spec.seeds_for(profile)[0], variant)
+        try:
+            cfg = validate_config(raw, f"{shown} ({profile}{', ' + variant if variant else ''})")
+        except ConfigError as e:
+            raise SpecError(str(e)) from None
+        if cfg.data.source == "procedural":
+            n = len(cfg.heldout.procedural_seeds())
+            if n < rule.min_heldout:
+                raise SpecError(f"{shown}: {_where(spec, profile, variant, 'heldout.count')}: {n} held-out scenes are too few "
+                                f"for a verdict; use at least {rule.min_heldout} (the held-out error must not be the noise of "
+                                "one or two scenes)")
 
 
-def summarise_variant(curves: list[pd.DataFrame], lands: list[dict], task: str) -> dict[str, Any]:
-    """Verdict and numbers of one variant over its seeds."""
+def _hash(cfg: dict) -> str:
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def run_one(cfg: dict, folder: Path, min_heldout: int = RULE.min_heldout, log=print) -> dict[str, Any]:
+    """Train one (variant, seed) unless ``folder/done.json`` holds the same config's finished run; returns the
+    record (history, landscape, baseline errors, cause shares)."""
+    from .evaluation import oracle_and_landscape
+    from .loop import CHECKPOINT, train
+
+    done = folder / DONE
+    key = _hash(cfg)
+    if done.is_file():
+        rec = json.loads(done.read_text())
+        if rec.get("config_hash") == key:
+            return rec
+    resume = (folder / CHECKPOINT).is_file() and (folder / "config_hash").is_file() and \
+        (folder / "config_hash").read_text() == key
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config_hash").write_text(key)
+    r = train(cfg, folder, resume=resume, progress=False, min_heldout=min_heldout)
+    if r["interrupted"]:
+        raise KeyboardInterrupt
+    land = oracle_and_landscape(r["model"], r["heldout"], r["config"], next(r["model"].parameters()).device)
+    rec = {"config_hash": key, "task": r["config"].task, "history": r["history"], "landscape": land,
+           "baseline": r["baseline"], "cause_shares": r["cause_shares"], "max_true_disparity": r["max_true_disparity"],
+           "heldout_scenes": len(r["heldout"]), "resolved": json.loads(r["config"].model_dump_json())}
+    _write(done, json.dumps(_finite(rec)))
+    return rec
+
+
+def _per_cause_verdicts(curves: list[pd.DataFrame], records: list[dict], task: str, failed: list[str]) -> dict[str, Any]:
     err = error_metric(task)
-    verdict, nums, per_seed = verdict_of_curves([c.rename(columns={"heldout_lsyn": "l_syn", err: "error"}) for c in curves], rule=RULE)
-    gaps = [x["oracle_gap"] for x in lands]
-    g_mean, g_sd = _mean_sd(gaps)
-    nums = {**nums, "error_metric": err,
-            "mean_best_step": float(np.mean([s["best_step"] for s in per_seed])),
-            "mean_final_lsyn": float(np.mean([s["final_loss"] for s in per_seed])),
-            "oracle_gap_mean": g_mean, "oracle_gap_sd": g_sd,
-            "oracle_gap_positive_seeds": int(sum(1 for g in gaps if g > 0))}
-    out: dict[str, Any] = {"verdict": verdict, "numbers": nums, "per_seed": per_seed, "oracle_gap": gaps}
-    if lands and "per_cause" in lands[0]:
-        nums["misleading_mean"] = _mean_sd([x["misleading"] for x in lands])[0]
-        causes = sorted({c for x in lands for c in x["per_cause"]})
-        out["landscape"] = {c: {"share": _mean_sd([x["per_cause"].get(c, {}).get("share", float("nan")) for x in lands])[0],
-                                "misleading": _mean_sd([x["per_cause"].get(c, {}).get("misleading", float("nan")) for x in lands])[0]}
-                            for c in causes}
+    causes = sorted({c for r in records for c in r["cause_shares"]})
+    out = {}
+    for c in causes:
+        col = f"{c}_{err}"
+        share = float(np.mean([r["cause_shares"].get(c, 0.0) for r in records]))
+        pc = [(r["landscape"].get("per_cause") or {}) for r in records]
+        mis = [p.get(c, {}).get("misleading") for p in pc]
+        clean = [p.get("none", {}).get("misleading") for p in pc]
+        mis_m, clean_m = _nanmean(mis), _nanmean(clean)
+        exists, why = cause_exists(share, mis_m, clean_m, RULE)
+        item: dict[str, Any] = {"share": share, "misleading": mis_m, "clean_misleading": clean_m, "exists": exists, "why": why}
+        if exists and all(col in cv.columns and cv[col].notna().sum() >= 2 for cv in curves):
+            base = [r["baseline"].get(col, float("nan")) for r in records]
+            v, nums, per_seed = verdict_of_curves([cv.rename(columns={"heldout_lsyn_trained": "l_syn", col: "error"}) for cv in curves],
+                                                  base, rule=RULE, failed=failed)
+            item.update(verdict=v, numbers=nums, per_seed=per_seed)
+        else:
+            item["verdict"] = "not judged"
+        out[c] = item
     return out
+
+
+def summarise_variant(records: list[dict], task: str) -> dict[str, Any]:
+    """Verdicts and numbers of one configuration over its seeds."""
+    err = error_metric(task)
+    curves = [pd.DataFrame(r["history"]) for r in records]
+    base = [r["baseline"].get(err, float("nan")) for r in records]
+    verdict, nums, per_seed = verdict_of_curves(
+        [c.rename(columns={"heldout_lsyn_trained": "l_syn", err: "error"}) for c in curves], base, rule=RULE)
+    failed = [p["failed"] or "" for p in per_seed]
+    # the same rule with the common SSIM + L1 yardstick as the selector (it differs only where another loss is trained)
+    v_common, nums_common, _ = verdict_of_curves(
+        [c.rename(columns={"heldout_lsyn": "l_syn", err: "error"}) for c in curves], base, rule=RULE, failed=failed)
+    gaps = [r["landscape"].get("oracle_gap") for r in records]
+    g_mean, g_lo, g_hi = t_interval([g for g in gaps if g is not None], RULE.confidence)
+    nums = {**nums, "error_metric": err, "oracle_gap_mean": g_mean, "oracle_gap_low": g_lo, "oracle_gap_high": g_hi,
+            "oracle_gap_positive_seeds": int(sum(1 for g in gaps if g is not None and g > 0))}
+    out: dict[str, Any] = {
+        "verdict": verdict, "numbers": nums, "per_seed": per_seed, "oracle_gap": gaps,
+        "verdict_common_lsyn": v_common, "numbers_common_lsyn": nums_common,
+        "per_cause": _per_cause_verdicts(curves, records, task, failed),
+        "baseline": [r["baseline"] for r in records],
+        "heldout_scenes": records[0]["heldout_scenes"] if records else 0,
+        "max_true_disparity": max((r["max_true_disparity"] for r in records), default=0.0),
+    }
+    lands = [r["landscape"].get("per_cause") for r in records if r["landscape"].get("per_cause")]
+    if lands:
+        causes = sorted({c for x in lands for c in x})
+        out["landscape"] = {c: {"share": float(np.mean([x.get(c, {}).get("share", 0.0) for x in lands])),
+                                "misleading": _nanmean([x.get(c, {}).get("misleading") for x in lands])} for c in causes}
+    return out
+
+
+def _nanmean(xs) -> float:
+    a = [x for x in xs if x is not None and math.isfinite(x)]
+    return float(np.mean(a)) if a else float("nan")
+
+
+SYNTHESIS_TERMS = ("photometric", "l1", "census", "ncc", "gradient", "feature_metric")
+
+
+def synthesis_terms(cfg: dict) -> dict[str, float]:
+    """The photometric terms a config trains, with their weights (and the SSIM share ``alpha``)."""
+    from .config import LossConfig
+
+    lc = LossConfig(**(cfg.get("loss") or {}))
+    out = {k: getattr(lc, k) for k in SYNTHESIS_TERMS if getattr(lc, k)}
+    if "photometric" in out:
+        out["alpha"] = lc.alpha
+    return out
+
+
+def is_common_objective(terms: dict[str, float]) -> bool:
+    """True when the synthesis term is exactly the common 0.85 SSIM + 0.15 L1 (Monodepth)."""
+    return set(terms) == {"photometric", "alpha"} and abs(terms["alpha"] - 0.85) < 1e-9
 
 
 def command_for(spec: ExperimentSpec, profile: str) -> str:
@@ -106,40 +214,53 @@ def command_for(spec: ExperimentSpec, profile: str) -> str:
 
 def run_spec(spec: ExperimentSpec, profile: str = "quick", results: str | Path = "experiments/results",
              scratch: str | Path = "build/runs", data_root: str | Path | None = None,
-             seeds: list[int] | None = None, log=print) -> dict[str, Any]:
+             seeds: list[int] | None = None, log=print, folder: str | Path = "experiments") -> dict[str, Any]:
     """Train every (variant, seed) of a spec, then write its results folder; returns the summary."""
-    from .train import train
-
     t0 = time.perf_counter()
-    seeds = list(spec.seeds if seeds is None else seeds)
+    seeds = list(spec.seeds_for(profile) if seeds is None else seeds)
+    if data_root is None:
+        check_spec(spec, profile, folder)
     out = Path(results) / spec.name
     rows: list[pd.DataFrame] = []
     variants: dict[str, dict[str, Any]] = {}
     task = "stereo"
     for variant in [None, *spec.variants]:
         vname = variant or BASE
-        curves, lands = [], []
+        records = []
         for seed in seeds:
             cfg = spec.config_for(profile, seed, variant, data_root=data_root)
-            r = train(cfg, Path(scratch) / spec.name / f"{vname}-s{seed}", progress=False)
-            task = r["config"].task
-            hist = pd.DataFrame(r["history"])
-            curves.append(hist)
-            lands.append(landscape(r))
+            try:
+                rec = run_one(cfg, Path(scratch) / spec.name / f"{vname}-s{seed}", log=log,
+                              min_heldout=RULE.min_heldout)
+            except ConfigError as e:
+                where = _where(spec, profile, variant, e.field) if e.field else f"profiles.{profile}"
+                raise SpecError(f"{Path(folder) / spec.name}.yaml: {where}: {e}") from None
+            task = rec["task"]
+            records.append(rec)
+            hist = pd.DataFrame(rec["history"])
             rows.append(hist.assign(variant=vname, seed=seed))
             log(f"  {spec.name} [{vname}] seed {seed}: final {error_metric(task)} "
                 f"{hist[error_metric(task)].iloc[-1]:.4f}, held-out L_syn {hist['heldout_lsyn'].iloc[-1]:.4f}")
-        variants[vname] = summarise_variant(curves, lands, task)
+        variants[vname] = summarise_variant(records, task)
+    records_cfg = spec.config_for(profile, seeds[0], None, data_root=data_root)
     base = variants[BASE]
+    failed_runs = [{"variant": k, "seed": seeds[i], "reason": p["failed"]}
+                   for k, v in variants.items() for i, p in enumerate(v["per_seed"]) if p["failed"]]
     summary = {
         "name": spec.name, "title": spec.title, "question": spec.question, "tests": spec.tests,
-        "architecture": spec.architecture, "supervision": spec.supervision, "input": spec.input, "domain": spec.domain, "claims": spec.claims,
+        "architecture": spec.architecture, "supervision": spec.supervision, "input": spec.input, "domain": spec.domain,
+        "claims": spec.claims, "cites": spec.cites, "twin": spec.twin, "twin_variant": spec.twin_variant, "synthesis_terms": synthesis_terms(records_cfg),
         "profile": profile, "seeds": seeds, "task": task, "data_root_used": data_root is not None and bool(spec.real_data),
         "verdict": base["verdict"], "reason": base["numbers"].get("reason", ""), "rule": RULE.describe(),
         "numbers": {k: v for k, v in base["numbers"].items() if k != "reason"},
-        "oracle_gap": base["oracle_gap"], "landscape": base.get("landscape", {}), "per_seed": base["per_seed"],
+        "verdict_common_lsyn": base["verdict_common_lsyn"],
+        "per_cause": base["per_cause"], "oracle_gap": base["oracle_gap"], "landscape": base.get("landscape", {}),
+        "per_seed": base["per_seed"], "baseline": base["baseline"], "heldout_scenes": base["heldout_scenes"],
+        "max_true_disparity": base["max_true_disparity"], "failed_runs": failed_runs,
         "variants": {k: {"verdict": v["verdict"], "overrides": spec.variants.get(k, {}), "numbers": v["numbers"],
-                         "oracle_gap": v["oracle_gap"]} for k, v in variants.items() if k != BASE},
+                         "oracle_gap": v["oracle_gap"], "per_cause": v["per_cause"], "per_seed": v["per_seed"],
+                         "baseline": v["baseline"], "verdict_common_lsyn": v["verdict_common_lsyn"]}
+                     for k, v in variants.items() if k != BASE},
         "command": command_for(spec, profile), "figures": ["curves.png", "landscape.png"],
         "torch": torch.__version__,
     }
@@ -147,10 +268,10 @@ def run_spec(spec: ExperimentSpec, profile: str = "quick", results: str | Path =
         return summary
     out.mkdir(parents=True, exist_ok=True)
     frame = pd.concat(rows, ignore_index=True)
-    lead = ["variant", "seed", "step", "train_loss", "heldout_lsyn"]
+    lead = ["variant", "seed", "step", "train_loss", "heldout_lsyn", "heldout_lsyn_trained"]
     frame = frame[lead + [c for c in frame.columns if c not in lead]]
     _write(out / "metrics.csv", frame.to_csv(index=False, float_format="%.6g"))
-    plot_curves(frame, task, spec.title, out / "curves.png")
+    plot_curves(frame, task, spec.title, out / "curves.png", failed_runs)
     plot_landscape(summary, out / "landscape.png")
     _write(out / "summary.json", json.dumps(_finite(summary), indent=1, sort_keys=False) + "\n")
     # wall-clock time varies from run to run, so it stays out of the committed results folder
@@ -178,21 +299,31 @@ def _plt():
     return plt
 
 
-def plot_curves(frame: pd.DataFrame, task: str, title: str, path: Path) -> None:
-    """Held-out L_syn and depth error over steps, one line per seed, one colour per variant."""
+#: one colour per seed, the same on every figure of the site (colour-blind safe, Okabe-Ito)
+SEED_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+
+
+def plot_curves(frame: pd.DataFrame, task: str, title: str, path: Path, failed: list[dict] | None = None) -> None:
+    """Held-out L_syn and depth error over steps: one panel pair per configuration, one colour per seed;
+    the checkpoint with the lowest L_syn is marked; failed runs are dashed."""
     plt = _plt()
     err = error_metric(task)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (variant, vf) in enumerate(frame.groupby("variant", sort=False)):
-        for j, (_, sf) in enumerate(vf.groupby("seed")):
-            kw = {"color": colours[i % len(colours)], "alpha": 0.8, "label": variant if j == 0 else None}
-            axes[0].plot(sf["step"], sf["heldout_lsyn"], **kw)
-            axes[1].plot(sf["step"], sf[err], **kw)
-    axes[0].set(xlabel="step", ylabel="held-out L_syn", title="synthesis loss")
-    axes[1].set(xlabel="step", ylabel=err, title="depth error")
-    if frame["variant"].nunique() > 1:
-        axes[1].legend(fontsize=7)
+    groups = list(frame.groupby("variant", sort=False))
+    fig, axes = plt.subplots(len(groups), 2, figsize=(8, 2.4 * len(groups)), squeeze=False)
+    bad = {(f["variant"], f["seed"]) for f in failed or []}
+    for row, (variant, vf) in enumerate(groups):
+        for j, (seed, sf) in enumerate(vf.groupby("seed")):
+            kw = {"color": SEED_COLOURS[j % len(SEED_COLOURS)], "lw": 1.2, "ls": "--" if (variant, seed) in bad else "-",
+                  "label": f"seed {seed}" + (" (failed)" if (variant, seed) in bad else "")}
+            axes[row][0].plot(sf["step"], sf["heldout_lsyn_trained"], **kw)
+            axes[row][1].plot(sf["step"], sf[err], **kw)
+            i = int(np.nanargmin(sf["heldout_lsyn_trained"].to_numpy()))
+            axes[row][1].plot(sf["step"].iloc[i], sf[err].iloc[i], "o", color=kw["color"], ms=5)
+        axes[row][0].set(ylabel=f"{variant}\nheld-out L_syn (as trained)")
+        axes[row][1].set(ylabel=f"held-out {err}")
+    axes[-1][0].set_xlabel("training step")
+    axes[-1][1].set_xlabel("training step (dot: lowest L_syn)")
+    axes[0][1].legend(fontsize=7)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     _save(fig, path)
@@ -201,16 +332,18 @@ def plot_curves(frame: pd.DataFrame, task: str, title: str, path: Path) -> None:
 def plot_landscape(summary: dict[str, Any], path: Path) -> None:
     """Stereo: share of pixels whose loss minimum is off the truth, by cause; video: the oracle gap per seed."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig, ax = plt.subplots(figsize=(6, 3))
     land = summary.get("landscape") or {}
     if land:
         names = list(land)
-        ax.bar(names, [land[n]["misleading"] if land[n]["misleading"] is not None else 0 for n in names], color="#5c6bc0")
-        ax.set(ylabel="loss minimum off the truth", title="per-pixel landscape by cause (held-out)")
-        ax.tick_params(axis="x", rotation=30, labelsize=7)
+        ax.bar(names, [land[n]["misleading"] if land[n]["misleading"] is not None else 0 for n in names],
+               color=["#999999" if n == "none" else "#0072B2" for n in names])
+        ax.set(ylabel="share of pixels misled", title="per-pixel loss minimum off the truth, by cause (held-out)")
+        ax.tick_params(axis="x", rotation=30, labelsize=8)
     else:
         gaps = summary.get("oracle_gap") or []
-        ax.bar([f"seed {s}" for s in summary["seeds"]], gaps, color="#5c6bc0")
+        ax.bar([f"seed {s}" for s in summary["seeds"]], [g if g is not None else 0 for g in gaps],
+               color=SEED_COLOURS[: len(gaps)])
         ax.axhline(0, color="k", lw=0.8)
         ax.set(ylabel="L_syn(truth) - L_syn(prediction)", title="oracle gap (held-out)")
     fig.tight_layout()
@@ -221,6 +354,6 @@ def _save(fig, path: Path) -> None:
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=72, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
     _plt().close(fig)
     _write(path, buf.getvalue())

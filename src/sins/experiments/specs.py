@@ -13,7 +13,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sins.catalog.errors import Problem, unknown_id_message
 from sins.catalog.taxonomy import Taxonomy
@@ -40,14 +40,46 @@ class ExperimentSpec(BaseModel):
     input: str = Field(description="taxonomy inputs id: what the network takes at test time")
     domain: str
     claims: list[int] = Field(default_factory=list)
-    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
+    twin: str = Field("", description="the experiment whose base config is this one without the tested regulariser")
+    twin_variant: str = Field("", description="the variant of this spec that is the unregularised twin of the others")
+    cites: list[str] = Field(default_factory=list, description="catalog keys of the papers whose definitions of the "
+                             "tested terms the experiment follows")
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], description="at least three, all different")
     config: dict[str, Any] = Field(description="trainer config shared by every profile")
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
     variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    seed_sets_scene: bool = Field(False, description="the seed also picks the procedural scene (train = held out), "
-                                  "for per-image models with no randomness of their own")
+    seed_sets_scene: bool = Field(False, description="the seed also picks the procedural scenes, which are both trained "
+                                  "and evaluated (per-scene models such as a per-pixel field, which do not generalise)")
     real_data: dict[str, Any] = Field(default_factory=dict, description="data overrides used by the full profile "
                                       "with --data-root (data.root is relative to it)")
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v: list[int]) -> list[int]:
+        if len(v) < 3 or len(set(v)) != len(v):
+            raise ValueError(f"seeds {v} are not enough for a verdict: give at least three different seeds, e.g. [0, 1, 2]")
+        return v
+
+    @field_validator("variants")
+    @classmethod
+    def _variant_names(cls, v: dict) -> dict:
+        if "base" in v:
+            raise ValueError("'base' names the spec's own configuration; call the variant something else")
+        return v
+
+    @model_validator(mode="after")
+    def _profile_seeds(self):
+        for name, prof in self.profiles.items():
+            seeds = prof.get("seeds")
+            if seeds is not None and (not isinstance(seeds, list) or len(seeds) < 3 or len(set(seeds)) != len(seeds)):
+                raise ValueError(f"profiles.{name}.seeds {seeds!r}: give at least three different seeds, e.g. [0, 1, 2, 3, 4]")
+        if self.twin_variant and self.twin_variant not in self.variants:
+            raise ValueError(f"twin_variant {self.twin_variant!r} is not one of the variants ({', '.join(self.variants) or 'none'})")
+        return self
+
+    def seeds_for(self, profile: str) -> list[int]:
+        """The seeds of a profile: its own ``seeds`` when it sets them, else the spec's."""
+        return list(self.profiles.get(profile, {}).get("seeds") or self.seeds)
 
     def config_for(self, profile: str, seed: int, variant: str | None = None,
                    data_root: str | Path | None = None) -> dict[str, Any]:
@@ -55,7 +87,7 @@ class ExperimentSpec(BaseModel):
         ``data_root`` (and ``real_data`` in the spec) the data section reads a real dataset under it."""
         if profile not in self.profiles:
             raise KeyError(f"experiment {self.name!r} has no profile {profile!r} (it has: {', '.join(self.profiles)})")
-        cfg = merge(copy.deepcopy(self.config), self.profiles[profile])
+        cfg = merge(copy.deepcopy(self.config), {k: v for k, v in self.profiles[profile].items() if k != "seeds"})
         if variant is not None:
             cfg = merge(cfg, self.variants[variant])
         cfg["seed"] = seed
@@ -63,9 +95,13 @@ class ExperimentSpec(BaseModel):
             real = copy.deepcopy(self.real_data)
             real["root"] = str(Path(data_root) / str(real.get("root", "")))
             cfg["data"] = merge(cfg.get("data", {}), real)
-        elif self.seed_sets_scene:
-            cfg.setdefault("data", {})["seed"] = 100 + seed
-            cfg.setdefault("heldout", {})["seeds"] = [100 + seed]
+        elif self.seed_sets_scene:  # the per-scene model is trained and evaluated on the same scenes
+            held = cfg.setdefault("heldout", {})
+            n = int(held.get("count", 16))
+            data = cfg.setdefault("data", {})
+            data["seed"], data["count"] = 10000 + 100 * seed, n
+            held["seeds"] = list(range(data["seed"], data["seed"] + n))
+            cfg.setdefault("optim", {})["batch"] = n
         cfg["name"] = f"{self.name}" + (f"-{variant}" if variant else "") + f"-s{seed}"
         return cfg
 

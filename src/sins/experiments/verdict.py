@@ -1,124 +1,248 @@
 """From measured curves to a verdict: one documented rule, nothing written by hand.
 
-Each run (one seed) gives a table of held-out evaluations: ``step``,
-``l_syn`` (the synthesis loss on held-out data) and ``error`` (EPE for
-stereo, AbsRel for monocular; lower is better). For each seed:
+Each run (one seed) gives a table of held-out evaluations: ``step``, ``l_syn`` (the synthesis loss
+on at least 16 held-out scenes) and ``error`` (EPE for stereo, AbsRel for monocular; lower is
+better), and the error of a constant prediction on the same scenes (``baseline``).
 
-- ``best_error`` and ``best_step``: the lowest error and where it happened;
-- ``final_error`` and ``gap = final_error - best_error`` (never negative);
-- ``loss_drop_after_best``: ``l_syn`` at ``best_step`` minus the final ``l_syn``
-  (positive: the synthesis loss kept improving after depth stopped improving);
-- ``spearman``: rank correlation of ``l_syn`` and ``error`` over the
-  evaluations after warm-up (the first ``warmup`` fraction of steps is dropped).
+**Per run.**
 
-The rule, over at least three seeds (``VerdictRule``):
+- *Failed run*: the held-out ``l_syn`` never went below its value at step 0, or the error never
+  went below the constant prediction's (the run learnt nothing). A failed run is shown, never used
+  in a verdict. A run that beat the constant and then got worse while its loss kept falling did
+  train: that is what a divergence looks like, so it is not called failed.
+- *Cost of trusting the loss*: ``cost = error(t_L) - min_t error(t)``, where ``t_L`` is the
+  evaluation with the lowest held-out ``l_syn``: how much worse the depth is at the checkpoint the
+  loss would pick than at the best checkpoint of the run.
+- *Evaluation noise*: ``noise_sd`` is the late-training fluctuation of the error, from the
+  differences between consecutive evaluations over the second half of the run (robust spread,
+  1.4826 x median absolute deviation, divided by sqrt 2; a slow trend barely moves it). The
+  error's trend is its running median over ``trend_window`` evaluations. Because the minimum over noisy
+  evaluations is biased low, ``cost`` is positive even when loss and error agree up to noise. The
+  paired statistic removes that part: ``excess = error(t_L) - error(t_T)``, where ``t_T`` is the
+  evaluation with the lowest *trend* of the error (the checkpoint an oracle that sees the error,
+  but not its noise, would pick). If the loss picks as well as that oracle, ``excess`` is noise
+  centred on 0.
+- *Overfitting*: held-out ``l_syn`` ends more than 2 ``noise`` above its minimum while the error
+  rose too; the loss still tracks the error there, so overfitting is reported, not called
+  divergence.
+- ``share_lost = cost / (baseline - best error)``: the share of what training gained over a
+  constant prediction that trusting the loss gives back.
 
-- **diverges** when, in every seed, the error rose after its best while the
-  synthesis loss kept falling (``gap > 0`` and ``loss_drop_after_best > 0``),
-  the mean relative gap ``gap / best_error`` is at least ``min_relative_gap``,
-  and the mean gap exceeds ``spread_factor`` times the standard deviation of
-  the final error between seeds (the effect is larger than seed noise);
-- **consistent** when the mean Spearman correlation is at least
-  ``min_correlation`` and the mean relative gap is below ``min_relative_gap``
-  (loss and error fall together and depth ends near its best);
-- **inconclusive** otherwise, including when fewer than three seeds ran.
+**Per experiment** (one configuration, its successful seeds): the mean ``excess`` over seeds with
+a two-sided Student-t interval at ``confidence`` (a paired test: both errors come from the same run).
+The tolerance is ``tolerance`` times the mean improvement over the constant prediction.
+
+- **failed**: fewer than ``min_seeds`` runs succeeded (the failed runs and why are listed);
+- **diverges**: the interval lies above 0 and the mean ``excess`` is at least the tolerance;
+- **consistent**: the interval lies below the tolerance (trusting the loss costs less than that);
+- **inconclusive**: otherwise.
+
+Each verdict answers its own question at 95 %. Where a claim pools many verdicts (every
+configuration, globally and per cause), it also reports which divergences survive a Holm-Bonferroni
+correction over that family (one-sided paired t-test of ``excess > 0``, :func:`holm`).
+
+**Per cause** the same rule runs on the error inside one cause mask (``occluded_epe`` ...), with the
+checkpoint still picked by the global held-out ``l_syn``, as a user would; a cause is judged only
+where it exists at the experiment's scale (see :func:`cause_exists`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
+from scipy import stats
 
-Verdict = str  # "diverges" | "consistent" | "inconclusive"
+Verdict = str  # "diverges" | "consistent" | "inconclusive" | "failed"
+VERDICTS = ("diverges", "consistent", "inconclusive", "failed")
 
 
 @dataclass(frozen=True)
 class VerdictRule:
     min_seeds: int = 3
-    warmup: float = 0.2
-    min_relative_gap: float = 0.05
-    spread_factor: float = 2.0
-    min_correlation: float = 0.5
+    min_heldout: int = 16
+    confidence: float = 0.95
+    tolerance: float = 0.05
+    trend_window: int = 5
+    min_cause_share: float = 0.005
 
     def describe(self) -> str:
         return (
-            f"diverges: in all of >= {self.min_seeds} seeds the held-out error rose after its best step while L_syn kept "
-            f"falling, by a mean relative gap >= {self.min_relative_gap:.0%} that exceeds {self.spread_factor:g} x the "
-            f"between-seed standard deviation of the final error; consistent: mean Spearman(L_syn, error) after "
-            f"{self.warmup:.0%} warm-up >= {self.min_correlation:g} and mean relative gap < {self.min_relative_gap:.0%}; "
-            f"inconclusive otherwise"
+            f"cost of trusting the loss = error at the lowest held-out L_syn minus the run's lowest error; paired "
+            f"statistic excess = error at the lowest L_syn minus error at the lowest running-median ({self.trend_window} "
+            f"evaluations) of the error; over >= {self.min_seeds} successful seeds on >= {self.min_heldout} held-out "
+            f"scenes, a {self.confidence:.0%} Student-t interval of the mean excess: diverges if it lies above 0 and the "
+            f"mean is >= {self.tolerance:.0%} of the improvement over a constant prediction; consistent if it lies below "
+            f"that tolerance; inconclusive otherwise; failed runs (L_syn never below its start, or the error never below "
+            f"a constant prediction's) are excluded and listed"
         )
 
 
 @dataclass
-class SeedSummary:
+class RunSummary:
+    failed: str
+    evaluations: int
+    start_loss: float
+    min_loss: float
+    final_loss: float
+    step_at_min_loss: int
     best_error: float
     best_step: int
     final_error: float
-    gap: float
-    relative_gap: float
-    loss_at_best: float
-    final_loss: float
-    loss_drop_after_best: float
-    spearman: float
+    error_at_min_loss: float
+    baseline_error: float
+    improvement: float
+    cost: float
+    share_lost: float
+    trend_step: int
+    error_at_trend_min: float
+    excess: float
+    noise_sd: float
+    overfits: bool
 
 
-def summarise_seed(curve: pd.DataFrame, error: str = "error", loss: str = "l_syn", warmup: float = 0.2) -> SeedSummary:
-    """Numbers of one run from its evaluation table (columns step, l_syn, error)."""
+def running_median(x: np.ndarray, window: int) -> np.ndarray:
+    h = window // 2
+    return np.array([np.median(x[max(0, i - h): i + h + 1]) for i in range(len(x))])
+
+
+def robust_sd(r: np.ndarray) -> float:
+    r = r[np.isfinite(r)]
+    return float(1.4826 * np.median(np.abs(r - np.median(r)))) if r.size else float("nan")
+
+
+def summarise_run(curve: pd.DataFrame, baseline: float, error: str = "error", loss: str = "l_syn",
+                  rule: VerdictRule = VerdictRule(), failed: str | None = None) -> RunSummary:
+    """Numbers of one run from its evaluation table. ``failed``: a reason decided elsewhere (e.g. by the
+    global error when this is a per-cause curve); otherwise it is decided here."""
     c = curve.dropna(subset=[error, loss]).sort_values("step")
     if len(c) < 2:
         raise ValueError(f"need at least two evaluations to summarise a run, got {len(c)}")
-    ib = int(np.argmin(c[error].to_numpy()))
-    best, final = float(c[error].iloc[ib]), float(c[error].iloc[-1])
-    loss_best, loss_final = float(c[loss].iloc[ib]), float(c[loss].iloc[-1])
-    start = c["step"].min() + warmup * (c["step"].max() - c["step"].min())
-    late = c[c["step"] >= start]
-    if len(late) >= 3 and late[loss].nunique() > 1 and late[error].nunique() > 1:
-        rho = float(spearmanr(late[loss], late[error]).statistic)
-    else:
-        rho = float("nan")
-    gap = max(0.0, final - best)
-    return SeedSummary(best, int(c["step"].iloc[ib]), final, gap, gap / best if best > 0 else float("inf"),
-                       loss_best, loss_final, loss_best - loss_final, rho)
-
-
-def decide(seeds: Sequence[SeedSummary], rule: VerdictRule = VerdictRule()) -> tuple[Verdict, dict]:
-    """The verdict and the numbers it was computed from."""
-    n = len(seeds)
-    nums: dict = {"seeds": n}
-    if n == 0:
-        return "inconclusive", {**nums, "reason": "no runs"}
-    gaps = np.array([s.gap for s in seeds])
-    rel = np.array([s.relative_gap for s in seeds])
-    finals = np.array([s.final_error for s in seeds])
-    rhos = np.array([s.spearman for s in seeds], dtype=float)
-    spread = float(finals.std(ddof=1)) if n > 1 else float("nan")
-    nums.update(
-        mean_best_error=float(np.mean([s.best_error for s in seeds])),
-        mean_final_error=float(finals.mean()),
-        mean_gap=float(gaps.mean()),
-        mean_relative_gap=float(rel.mean()),
-        final_error_sd=spread,
-        mean_spearman=float(np.nanmean(rhos)) if np.isfinite(rhos).any() else float("nan"),
-        seeds_loss_fell_error_rose=int(sum(1 for s in seeds if s.gap > 0 and s.loss_drop_after_best > 0)),
+    steps, L, E = c["step"].to_numpy(), c[loss].to_numpy(float), c[error].to_numpy(float)
+    iL, iE = int(np.argmin(L)), int(np.argmin(E))
+    trend = running_median(E, rule.trend_window)
+    iT = int(np.argmin(trend))
+    late = slice(len(E) // 2, None)
+    noise = robust_sd(np.diff(E[late])) / math.sqrt(2) if len(E[late]) >= 3 else float("nan")
+    noise_l = robust_sd(np.diff(L[late])) / math.sqrt(2) if len(L[late]) >= 3 else float("nan")
+    best, final = float(E[iE]), float(E[-1])
+    improvement = float(baseline - best) if math.isfinite(baseline) else float("nan")
+    cost = float(E[iL] - best)
+    if failed is None:
+        failed = ""
+        if float(np.min(L[1:])) >= float(L[0]):
+            failed = f"held-out L_syn never went below its start ({L[0]:.4g})"
+        elif math.isfinite(baseline) and best >= baseline:
+            failed = f"the error never went below a constant prediction's ({best:.4g} >= {baseline:.4g})"
+    tol_l = 2 * noise_l if math.isfinite(noise_l) else 0.0
+    tol_e = 2 * noise if math.isfinite(noise) else 0.0
+    overfits = bool(L[-1] - L[iL] > tol_l and E[-1] - E[iL] > tol_e and iL < len(L) - 1)
+    return RunSummary(
+        failed=failed, evaluations=len(c), start_loss=float(L[0]), min_loss=float(L[iL]), final_loss=float(L[-1]),
+        step_at_min_loss=int(steps[iL]), best_error=best, best_step=int(steps[iE]), final_error=final,
+        error_at_min_loss=float(E[iL]), baseline_error=float(baseline), improvement=improvement, cost=cost,
+        share_lost=cost / improvement if improvement and improvement > 0 else float("nan"),
+        trend_step=int(steps[iT]), error_at_trend_min=float(E[iT]), excess=float(E[iL] - E[iT]), noise_sd=noise,
+        overfits=overfits,
     )
-    if n < rule.min_seeds:
+
+
+def t_interval(x: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high) of a two-sided Student-t interval of the mean."""
+    a = np.asarray([v for v in x if v is not None and math.isfinite(v)], float)
+    if a.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    m = float(a.mean())
+    if a.size == 1:
+        return m, float("-inf"), float("inf")
+    half = float(stats.t.ppf(0.5 + confidence / 2, a.size - 1) * a.std(ddof=1) / math.sqrt(a.size))
+    return m, m - half, m + half
+
+
+def one_sided_p(x: Sequence[float]) -> float:
+    """p-value of a one-sided Student-t test of 'mean > 0' (1 when the mean is not positive or n < 2)."""
+    a = np.asarray([v for v in x if v is not None and math.isfinite(v)], float)
+    if a.size < 2 or a.mean() <= 0:
+        return 1.0
+    sd = a.std(ddof=1)
+    if sd == 0:
+        return 0.0
+    return float(stats.t.sf(a.mean() / (sd / math.sqrt(a.size)), a.size - 1))
+
+
+def holm(p_values: Sequence[float], alpha: float = 0.05) -> list[bool]:
+    """Holm-Bonferroni: which of a family of tests are rejected at family-wise level ``alpha``."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    out = [False] * len(p_values)
+    m = len(p_values)
+    for k, i in enumerate(order):
+        if p_values[i] <= alpha / (m - k):
+            out[i] = True
+        else:
+            break
+    return out
+
+
+def decide(runs: Sequence[RunSummary], rule: VerdictRule = VerdictRule()) -> tuple[Verdict, dict]:
+    """The verdict and the numbers it was computed from."""
+    good = [r for r in runs if not r.failed]
+    failed = [{"run": i, "reason": r.failed} for i, r in enumerate(runs) if r.failed]
+    nums: dict = {"seeds": len(runs), "successful_seeds": len(good), "failed_runs": failed}
+    if not runs:
+        return "inconclusive", {**nums, "reason": "no runs"}
+    if len(good) < rule.min_seeds:
+        if failed:
+            return "failed", {**nums, "reason": f"only {len(good)} of {len(runs)} runs trained (at least {rule.min_seeds} "
+                                                f"needed): " + "; ".join(f"run {f['run']}: {f['reason']}" for f in failed)}
         return "inconclusive", {**nums, "reason": f"fewer than {rule.min_seeds} seeds"}
-    all_diverge = nums["seeds_loss_fell_error_rose"] == n
-    if all_diverge and nums["mean_relative_gap"] >= rule.min_relative_gap and nums["mean_gap"] > rule.spread_factor * spread:
-        return "diverges", {**nums, "reason": "error rose after its best while L_syn kept falling, beyond seed spread"}
-    if np.isfinite(nums["mean_spearman"]) and nums["mean_spearman"] >= rule.min_correlation and nums["mean_relative_gap"] < rule.min_relative_gap:
-        return "consistent", {**nums, "reason": "L_syn and error fall together and depth ends near its best"}
-    return "inconclusive", {**nums, "reason": "the effect is within the spread between seeds or the signals disagree"}
+    mean, lo, hi = t_interval([r.excess for r in good], rule.confidence)
+    p_value = one_sided_p([r.excess for r in good])
+    improvement = float(np.mean([r.improvement for r in good]))
+    tol = rule.tolerance * improvement if math.isfinite(improvement) and improvement > 0 else 0.0
+    nums.update(
+        mean_excess=mean, excess_low=lo, excess_high=hi, confidence=rule.confidence, tolerance=tol, p_value=p_value,
+        mean_cost=float(np.mean([r.cost for r in good])),
+        mean_share_lost=float(np.nanmean([r.share_lost for r in good])) if any(math.isfinite(r.share_lost) for r in good) else float("nan"),
+        mean_noise_sd=float(np.nanmean([r.noise_sd for r in good])) if any(math.isfinite(r.noise_sd) for r in good) else float("nan"),
+        mean_best_error=float(np.mean([r.best_error for r in good])),
+        mean_final_error=float(np.mean([r.final_error for r in good])),
+        mean_error_at_min_loss=float(np.mean([r.error_at_min_loss for r in good])),
+        mean_baseline_error=float(np.mean([r.baseline_error for r in good])),
+        mean_final_loss=float(np.mean([r.final_loss for r in good])),
+        overfitting_seeds=int(sum(r.overfits for r in good)),
+    )
+    if lo > 0 and mean >= tol:
+        return "diverges", {**nums, "reason": f"at the lowest held-out L_syn the error is higher than at the error's best trend by "
+                                             f"{mean:.3g} ({rule.confidence:.0%} interval {lo:.3g} to {hi:.3g}), above the "
+                                             f"tolerance {tol:.3g}"}
+    if hi < tol:
+        return "consistent", {**nums, "reason": f"trusting the loss costs at most {hi:.3g} ({rule.confidence:.0%} interval "
+                                               f"{lo:.3g} to {hi:.3g}), below the tolerance {tol:.3g}"}
+    return "inconclusive", {**nums, "reason": f"the excess cost {mean:.3g} ({rule.confidence:.0%} interval {lo:.3g} to "
+                                             f"{hi:.3g}) is neither clearly above 0 and the tolerance {tol:.3g} nor below it"}
 
 
-def verdict_of_curves(curves: Sequence[pd.DataFrame], error: str = "error", loss: str = "l_syn",
-                      rule: VerdictRule = VerdictRule()) -> tuple[Verdict, dict, list[dict]]:
+def verdict_of_curves(curves: Sequence[pd.DataFrame], baselines: Sequence[float], error: str = "error",
+                      loss: str = "l_syn", rule: VerdictRule = VerdictRule(),
+                      failed: Sequence[str | None] | None = None) -> tuple[Verdict, dict, list[dict]]:
     """Verdict of several seeds' curves: (verdict, aggregate numbers, per-seed numbers)."""
-    seeds = [summarise_seed(c, error=error, loss=loss, warmup=rule.warmup) for c in curves]
-    verdict, nums = decide(seeds, rule)
-    return verdict, nums, [asdict(s) for s in seeds]
+    failed = list(failed) if failed is not None else [None] * len(curves)
+    runs = [summarise_run(c, b, error=error, loss=loss, rule=rule, failed=f) for c, b, f in zip(curves, baselines, failed)]
+    verdict, nums = decide(runs, rule)
+    return verdict, nums, [asdict(r) for r in runs]
+
+
+def cause_exists(share: float, misleading: float, clean_misleading: float, rule: VerdictRule = VerdictRule()) -> tuple[bool, str]:
+    """A cause is judged only where it exists: it covers at least ``min_cause_share`` of the held-out pixels
+    and the per-pixel loss minimum is off the truth there more often than at clean pixels."""
+    if not share or share < rule.min_cause_share:
+        return False, f"covers {share or 0:.2%} of the held-out pixels (< {rule.min_cause_share:.1%})"
+    if misleading is None or clean_misleading is None or not math.isfinite(misleading) or not math.isfinite(clean_misleading):
+        return True, "the landscape was not measured (no ground-truth sweep for this task)"
+    if misleading <= clean_misleading:
+        return False, (f"misleads the loss at {misleading:.1%} of its pixels, no more often than clean pixels "
+                       f"({clean_misleading:.1%})")
+    return True, f"covers {share:.1%} of the pixels and misleads the loss at {misleading:.1%} of them (clean {clean_misleading:.1%})"

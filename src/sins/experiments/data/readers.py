@@ -124,8 +124,16 @@ def read_kitti_calib(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def kitti_raw_eigen(root: str | Path, split_file: str | Path, gt_root: str | Path | None = None) -> Dataset:
-    """KITTI raw frames listed by an Eigen split file, as stereo samples with depth from annotated maps."""
+def kitti_raw_eigen(root: str | Path, split_file: str | Path, gt_root: str | Path | None = None,
+                    frames: int | None = None) -> Dataset:
+    """KITTI raw frames listed by an Eigen split file, with depth from the annotated maps.
+
+    ``frames=None``: stereo samples (the listed camera and the other one). ``frames=3`` (any odd
+    number): video samples of that many consecutive frames of the listed camera, centred on the
+    listed frame (the first and last frames of a drive are skipped when a neighbour is missing);
+    the camera poses are unknown (``poses`` is None), as they are to a self-supervised method."""
+    if frames is not None and (frames < 2 or frames % 2 == 0):
+        raise ValueError(f"frames must be an odd number >= 3 (target in the middle), got {frames}")
     root = Path(root)
     gt_root = Path(gt_root) if gt_root is not None else root
     lines = [ln.split() for ln in Path(_need(Path(split_file), "the split file", "KITTI raw")).read_text().splitlines() if ln.strip()]
@@ -138,7 +146,14 @@ def kitti_raw_eigen(root: str | Path, split_file: str | Path, gt_root: str | Pat
         calib = _need(root / date / "calib_cam_to_cam.txt", "the calibration of the date", "KITTI raw")
         cam, other = ("image_02", "image_03") if side == "l" else ("image_03", "image_02")
         tgt = _need(root / folder / cam / "data" / f"{int(frame):010d}.png", f"the {cam} frame", "KITTI raw")
-        src = _need(root / folder / other / "data" / f"{int(frame):010d}.png", f"the {other} frame", "KITTI raw")
+        if frames is not None:
+            half = frames // 2
+            clip = [root / folder / cam / "data" / f"{int(frame) + k:010d}.png" for k in range(-half, half + 1)]
+            if not all(c.exists() for c in clip):
+                continue  # a drive's first or last frame: no neighbour on one side
+            src = clip
+        else:
+            src = _need(root / folder / other / "data" / f"{int(frame):010d}.png", f"the {other} frame", "KITTI raw")
         drive = folder.split("/")[-1]
         gt = None
         for sub in ("train", "val", ""):
@@ -148,12 +163,22 @@ def kitti_raw_eigen(root: str | Path, split_file: str | Path, gt_root: str | Pat
                 break
         items.append((folder, frame, side, calib, tgt, src, gt))
 
-    def load(item) -> StereoSample:
+    if not items:
+        raise DatasetLayoutError(f"KITTI raw: no listed frame of {split_file} has {frames} consecutive frames on disk")
+
+    def load(item) -> StereoSample | VideoSample:
         folder, frame, side, calib, tgt, src, gt = item
         c = read_kitti_calib(calib)
         P2, P3 = c["P_rect_02"].reshape(3, 4), c["P_rect_03"].reshape(3, 4)
         f = P2[0, 0]
         baseline = abs(P2[0, 3] - P3[0, 3]) / f
+        if frames is not None:
+            clip = torch.stack([_rgb(p) for p in src])
+            h, w = clip.shape[-2:]
+            depth = read_png16(gt, 256.0) if gt is not None else np.zeros((h, w), np.float32)
+            K = torch.as_tensor((P2 if side == "l" else P3)[:, :3], dtype=torch.float32)
+            return VideoSample(clip, _t(depth.astype(np.float32)), _t(depth > 0), K, None, {},
+                               f"kitti_raw/{folder}/{frame}/{side}/video")
         left, right = _rgb(tgt), _rgb(src)
         if side == "r":  # the target is the right camera: mirror so that the disparity convention (left view) holds
             left, right = left.flip(-1), right.flip(-1)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-CAUSES = ("occluded", "textureless", "specular", "repetitive", "depth_edge", "shadow")
+CAUSES = ("occluded", "border", "textureless", "specular", "repetitive", "depth_edge", "shadow")
 
 
 @dataclass
@@ -28,13 +28,14 @@ class StereoSample:
 @dataclass
 class VideoSample:
     """A short clip; frames (T,3,H,W), the target is frames[T // 2]; depth/valid (1,H,W) of the
-    target; K (3,3); poses (T,4,4) target->frame-t transforms (identity for the target)."""
+    target; K (3,3); poses (T,4,4) target->frame-t transforms (identity for the target), or None
+    when the true poses are unknown (real video)."""
 
     frames: torch.Tensor
     depth: torch.Tensor
     valid: torch.Tensor
     K: torch.Tensor
-    poses: torch.Tensor
+    poses: torch.Tensor | None
     causes: dict[str, torch.Tensor] = field(default_factory=dict)
     name: str = ""
 

@@ -44,12 +44,13 @@ class PoseNet(nn.Module):
 class DepthPose(nn.Module):
     """Depth U-Net (sigmoid -> depth in [min_depth, max_depth] via inverse depth) and a pose net."""
 
-    def __init__(self, width: int = 16, min_depth: float = 0.1, max_depth: float = 100.0, explain: bool = False):
+    def __init__(self, width: int = 16, min_depth: float = 0.1, max_depth: float = 100.0, explain: bool = False,
+                 pose_scale: float = 0.01):
         super().__init__()
         self.min_depth, self.max_depth = float(min_depth), float(max_depth)
         self.enc = Encoder(3, width)
         self.dec = Decoder(width)
-        self.pose = PoseNet(width)
+        self.pose = PoseNet(width, scale=pose_scale)
         # SfMLearner's explainability head: per source frame, a per-pixel weight in (0, 1)
         self.mask = nn.Sequential(conv(6, width), conv(width, width), nn.Conv2d(width, 1, 3, 1, 1)) if explain else None
         if self.mask is not None:

@@ -8,7 +8,9 @@ import pytest
 import torch
 import yaml
 
-from sins.experiments import train as T
+from sins.experiments import loop as T
+from sins.experiments import objectives as O
+from sins.experiments.config import ConfigError, validate_config
 
 CONFIGS = Path(__file__).parent / "configs"
 
@@ -19,20 +21,6 @@ def tiny(**over):
     return cfg
 
 
-def test_unknown_key_is_an_error_with_did_you_mean():
-    with pytest.raises(T.ConfigError, match="did you mean 'eval_every'"):
-        T.validate_config(tiny(eval_evry=3))
-    bad = tiny()
-    bad["loss"] = {"smothness": 0.1}
-    with pytest.raises(T.ConfigError, match="did you mean 'smoothness'"):
-        T.validate_config(bad)
-
-
-def test_task_must_match_model():
-    with pytest.raises(T.ConfigError, match="video model"):
-        T.validate_config(tiny(model={"name": "depthpose"}))
-
-
 def test_run_writes_outputs_and_is_deterministic(tmp_path):
     a = T.train(tiny(), tmp_path / "a", progress=False)
     b = T.train(tiny(), tmp_path / "b", progress=False)
@@ -40,7 +28,7 @@ def test_run_writes_outputs_and_is_deterministic(tmp_path):
     rows = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert [r["step"] for r in rows] == [0, 2, 4, 6]  # step 0: before any update
     assert rows[0]["train_loss"] is None
-    assert {"train_loss", "heldout_lsyn", "epe", "bad1", "d1"} <= set(rows[-1])
+    assert {"train_loss", "heldout_lsyn", "heldout_lsyn_trained", "epe", "bad1", "d1"} <= set(rows[-1])
     assert any(k.endswith("_epe") for k in rows[-1])  # per cause mask
     assert (tmp_path / "a" / "metrics.csv").read_text().startswith("step,")
     ck = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
@@ -50,7 +38,7 @@ def test_run_writes_outputs_and_is_deterministic(tmp_path):
 
 def test_resume_after_interrupt_equals_uninterrupted(tmp_path, monkeypatch):
     full = T.train(tiny(), tmp_path / "full", progress=False)
-    real = T.stereo_loss
+    real = O.OBJECTIVES["stereo"]
     calls = {"n": 0}
 
     def interrupt_at_4(model, batch, cfg):
@@ -60,11 +48,11 @@ def test_resume_after_interrupt_equals_uninterrupted(tmp_path, monkeypatch):
                 raise KeyboardInterrupt
         return real(model, batch, cfg)
 
-    monkeypatch.setattr(T, "stereo_loss", interrupt_at_4)
+    monkeypatch.setitem(O.OBJECTIVES, "stereo", interrupt_at_4)
     part = T.train(tiny(), tmp_path / "part", progress=False)
     assert part["interrupted"] and part["step"] == 3
     assert torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)["step"] == 3
-    monkeypatch.setattr(T, "stereo_loss", real)
+    monkeypatch.setitem(O.OBJECTIVES, "stereo", real)
     resumed = T.train(tiny(), tmp_path / "part", resume=True, progress=False)
     assert resumed["step"] == 6 and not resumed["interrupted"]
     assert resumed["history"] == full["history"]
@@ -74,19 +62,19 @@ def test_resume_after_interrupt_equals_uninterrupted(tmp_path, monkeypatch):
 
 
 def test_nan_loss_stops_naming_step_and_last_checkpoint(tmp_path, monkeypatch):
-    real = T.stereo_loss
+    real = O.OBJECTIVES["stereo"]
 
     seen = {"n": 0}
 
     def nan_at_3(model, batch, cfg):
-        loss, d = real(model, batch, cfg)
+        terms = real(model, batch, cfg)
         if model.training:
             seen["n"] += 1
             if seen["n"] == 3:
-                loss = loss * float("nan")
-        return loss, d
+                terms.loss = terms.loss * float("nan")
+        return terms
 
-    monkeypatch.setattr(T, "stereo_loss", nan_at_3)
+    monkeypatch.setitem(O.OBJECTIVES, "stereo", nan_at_3)
     with pytest.raises(T.NonFiniteLoss, match=r"at step 3; last good checkpoint: .*checkpoint.pt \(step 2\)"):
         T.train(tiny(), tmp_path, progress=False)
     assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["step"] == 2
@@ -95,8 +83,33 @@ def test_nan_loss_stops_naming_step_and_last_checkpoint(tmp_path, monkeypatch):
 def test_video_task_runs(tmp_path):
     r = T.train(CONFIGS / "tiny_video.yaml", tmp_path, progress=False)
     assert r["step"] == 2
-    assert {"abs_rel", "a1", "heldout_lsyn"} <= set(r["final"])
+    assert {"abs_rel", "a1", "heldout_lsyn", "heldout_lsyn_trained"} <= set(r["final"])
     assert 0.0 <= r["final"]["a1"] <= 1.0
+    assert 0 < r["baseline"]["abs_rel"] < 1 and set(r["cause_shares"]) >= {"occluded", "border"}
+
+
+def test_max_disp_below_the_data_is_refused_before_training(tmp_path):
+    cfg = tiny()
+    cfg["model"] = {"name": "monounet", "kwargs": {"width": 4, "max_disp": 2}}
+    with pytest.raises(ConfigError, match=r"model.kwargs.max_disp: 2 is below the largest true disparity of the data \(\d+\.\d px\); "
+                                          r"use auto or at least \d+") as e:
+        T.train(cfg, tmp_path, progress=False)
+    assert e.value.field == "model.kwargs.max_disp" and not (tmp_path / "checkpoint.pt").exists()
+    r = T.train(tiny(), tmp_path / "auto", progress=False)  # auto: resolved from the data
+    assert r["config"].max_disp >= r["max_true_disparity"] and isinstance(r["config"].max_disp, int)
+
+
+def test_too_few_heldout_samples_is_refused_before_training(tmp_path):
+    with pytest.raises(ConfigError, match="1 held-out samples, at least 16 are needed") as e:
+        T.train(tiny(), tmp_path, progress=False, min_heldout=16)
+    assert e.value.field == "heldout.count"
+
+
+def test_batches_of_several_samples(tmp_path):
+    cfg = tiny()
+    cfg["optim"] = {"lr": 0.001, "batch": 2}
+    r = T.train(cfg, tmp_path, progress=False)
+    assert r["step"] == 6 and r["final"]["epe"] > 0
 
 
 def test_ddp_two_processes_gloo(tmp_path):

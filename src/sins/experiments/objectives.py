@@ -1,0 +1,205 @@
+"""What is minimised, per task: the synthesis term as the original papers define it, plus the
+configured regularisers and supervision terms.
+
+Each objective is ``objective(model, batch, cfg) -> Terms``: the total ``loss`` to minimise, the
+prediction (left disparity for stereo, target depth for video) and ``parts``, each term's value
+(``parts["synthesis"]`` is the image-synthesis term exactly as trained, with its masks, which the
+evaluation also reports on held-out data). A new loss term touches this module only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from . import losses as L
+from .config import Config, ConfigError, LossConfig
+from .synthesis import warp_frame, warp_stereo
+
+#: Monodepth2 breaks ties between a reprojection and an identity loss with tiny noise; a constant
+#: offset does the same job deterministically (a tie keeps the reprojection)
+IDENTITY_OFFSET = 1e-5
+
+
+@dataclass
+class Terms:
+    loss: torch.Tensor
+    prediction: torch.Tensor
+    parts: dict[str, torch.Tensor] = field(default_factory=dict)
+    #: anything else the evaluation needs (the predicted poses of a video model)
+    extra: dict = field(default_factory=dict)
+
+
+def masked_mean(err: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.to(err.dtype).expand_as(err)
+    return (err * m).sum() / m.sum().clamp_min(1.0)
+
+
+def synthesis_error(pred: torch.Tensor, target: torch.Tensor, lc: LossConfig) -> torch.Tensor:
+    """Per-pixel weighted image-synthesis error (B, 1, H, W) from the configured photometric terms."""
+    err = torch.zeros_like(pred[:, :1])
+    if lc.photometric:
+        err = err + lc.photometric * L.photometric(pred, target, alpha=lc.alpha, compile=lc.compile)
+    for name in ("l1", "census", "ncc", "gradient"):
+        w = getattr(lc, name)
+        if w:
+            e = getattr(L, name)(pred, target)
+            err = err + w * (e.mean(1, keepdim=True) if e.shape[1] != 1 else e)
+    if lc.feature_metric:
+        phi = feature_encoder(pred.shape[1], pred.device)
+        err = err + lc.feature_metric * L.feature_metric(phi(pred), phi(target))
+    return err
+
+
+def common_photometric(pred: torch.Tensor, target: torch.Tensor, cfg: Config) -> torch.Tensor:
+    """The common yardstick (0.85 SSIM + 0.15 L1 unless ``loss.alpha`` says otherwise), whatever is trained."""
+    return L.photometric(pred, target, alpha=cfg.loss.alpha, compile=cfg.loss.compile)
+
+
+_FEATURES: dict[tuple[int, str], torch.nn.Module] = {}
+
+
+def feature_encoder(channels: int, device) -> torch.nn.Module:
+    """A fixed feature extractor for the feature-metric term: two 3x3 conv + ELU layers (16 channels,
+    full resolution) with weights drawn from a private generator seeded with 0, never trained.
+
+    FeatDepth (Shu et al., ECCV 2020) learns its features with an auto-encoder; a fixed random
+    encoder keeps the comparison in a feature space without a second training stage.
+    """
+    key = (channels, str(device))
+    if key not in _FEATURES:
+        g = torch.Generator().manual_seed(0)
+        c1 = torch.nn.Conv2d(channels, 16, 3, 1, 1, padding_mode="replicate")
+        c2 = torch.nn.Conv2d(16, 16, 3, 1, 1, padding_mode="replicate")
+        with torch.no_grad():
+            for c in (c1, c2):
+                fan_in = c.weight[0].numel()
+                c.weight.copy_(torch.randn(c.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5)
+                c.bias.zero_()
+        net = torch.nn.Sequential(c1, torch.nn.ELU(), c2, torch.nn.ELU()).to(device)
+        for prm in net.parameters():
+            prm.requires_grad_(False)
+        _FEATURES[key] = net
+    return _FEATURES[key]
+
+
+def proxy_disparity(left: torch.Tensor, right: torch.Tensor, max_disp: int, compile: bool = True) -> torch.Tensor:
+    """Winner-take-all over the photometric cost volume of integer disparities 0..max_disp."""
+    from .manifold import cost_volume
+
+    hyps = torch.arange(0, max_disp + 1, dtype=left.dtype)
+    with torch.no_grad():
+        cv = cost_volume(left, right, hyps, compile=compile)
+        return hyps.to(left.device)[cv.argmin(1)].unsqueeze(1)
+
+
+_PROXY_CACHE: dict[tuple, torch.Tensor] = {}
+_PROXY_CACHE_MAX = 4096
+
+
+def cached_proxy(left, right, max_disp: int, compile: bool, names: list[str] | None) -> torch.Tensor:
+    """The matcher's disparity depends on the images only: computed once per named sample, then reused."""
+    if not names:
+        return proxy_disparity(left, right, max_disp, compile)
+    out = []
+    for i, name in enumerate(names):
+        key = (name, max_disp, tuple(left.shape[-2:]), float(left[i].sum()))
+        if key not in _PROXY_CACHE:
+            if len(_PROXY_CACHE) >= _PROXY_CACHE_MAX:
+                _PROXY_CACHE.clear()
+            _PROXY_CACHE[key] = proxy_disparity(left[i : i + 1], right[i : i + 1], max_disp, compile).cpu()
+        out.append(_PROXY_CACHE[key].to(left.device))
+    return torch.cat(out, 0)
+
+
+def _flip(t: torch.Tensor) -> torch.Tensor:
+    return torch.flip(t, dims=[-1])
+
+
+def _regularise(parts: dict, disp: torch.Tensor, image: torch.Tensor, lc: LossConfig) -> None:
+    norm = disp / disp.mean(dim=(2, 3), keepdim=True).clamp_min(1e-6)
+    if lc.smoothness:
+        parts["smoothness"] = lc.smoothness * L.edge_aware_smoothness(norm, image)
+    if lc.second_order:
+        parts["second_order"] = lc.second_order * L.second_order_smoothness(norm, image)
+
+
+def predict_stereo(model, left: torch.Tensor, right: torch.Tensor, names: list[str] | None = None) -> torch.Tensor:
+    """The model's left disparity; a model with one parameter set per scene (a per-pixel field) gets the names."""
+    inner = getattr(model, "module", model)
+    if getattr(inner, "per_scene", False) and names is not None:
+        return model(left, right, names=names)
+    return model(left, right)
+
+
+def stereo_objective(model, batch: dict, cfg: Config) -> Terms:
+    """Left view synthesised from the right one with the predicted left disparity (Monodepth / stereo
+    matching): masked mean of the synthesis error over pixels that land inside the right image."""
+    left, right, lc = batch["left"], batch["right"], cfg.loss
+    disp = predict_stereo(model, left, right, batch.get("names"))
+    warped, outside = warp_stereo(right, disp)
+    parts = {"synthesis": masked_mean(synthesis_error(warped, left, lc), ~outside)}
+    _regularise(parts, disp, left, lc)
+    if lc.lr_consistency:
+        disp_r = _flip(model(_flip(right), _flip(left)))
+        # in units of the image width, as Monodepth's disparities are, so that its weight (1.0) carries over
+        parts["lr_consistency"] = lc.lr_consistency * L.lr_consistency(disp, disp_r).mean() / left.shape[-1]
+    if lc.proxy:
+        if not isinstance(cfg.max_disp, int):
+            raise ConfigError("loss.proxy needs a resolved max_disp (the trainer resolves 'auto' from the data)", "max_disp")
+        proxy = cached_proxy(left, right, cfg.max_disp, lc.compile, batch.get("names"))
+        parts["proxy"] = lc.proxy * (disp - proxy).abs().mean()
+    if lc.supervised:
+        valid = batch["valid"].bool()
+        parts["supervised"] = lc.supervised * masked_mean((disp - batch["disparity"]).abs(), valid)
+    return Terms(sum(parts.values()), disp, parts)
+
+
+def video_objective(model, batch: dict, cfg: Config) -> Terms:
+    """Target frame synthesised from each source frame with the predicted depth and poses.
+
+    - ``min_reprojection`` (Monodepth2): per pixel, the smallest error over the sources; with
+      ``auto_mask`` the identity (unwarped) errors join the minimum, so that a pixel better explained
+      by not moving takes that error, and the mean runs over **all** pixels as in Monodepth2;
+    - ``explainability`` (SfMLearner): each source's error weighted by a predicted mask with a
+      cross-entropy towards 1;
+    - otherwise the errors are averaged over sources and valid pixels.
+    """
+    frames, K, lc = batch["frames"], batch["K"], cfg.loss
+    t = frames.shape[1] // 2
+    target = frames[:, t]
+    depth, poses = model(frames)
+    sources = [frames[:, i] for i in range(frames.shape[1]) if i != t]
+    errs, outs = [], []
+    for src, T in zip(sources, poses):
+        warped, outside = warp_frame(src, depth, K, T)
+        errs.append(synthesis_error(warped, target, lc))
+        outs.append(outside)
+    parts: dict[str, torch.Tensor] = {}
+    if lc.explainability:
+        head = getattr(getattr(model, "module", model), "explain", None)
+        if head is None:
+            raise ConfigError("loss.explainability needs a model with an explainability head (depthpose with explain: true)")
+        masks = torch.cat([head(target, s) for s in sources], 1)
+        valid = torch.cat([(~o).to(masks.dtype) for o in outs], 1)
+        parts["synthesis"] = L.explainability_loss(torch.cat(errs, 1) * valid, masks, weight=lc.explainability)
+    elif lc.min_reprojection:
+        candidates = list(errs)
+        if lc.auto_mask:
+            candidates += [synthesis_error(s, target, lc) + IDENTITY_OFFSET for s in sources]
+        parts["synthesis"] = L.min_reprojection(candidates).mean()
+    else:
+        parts["synthesis"] = sum(masked_mean(e, ~o) for e, o in zip(errs, outs)) / len(errs)
+    _regularise(parts, 1.0 / depth, target, lc)
+    if lc.supervised:
+        valid = batch["valid"].bool()
+        parts["supervised"] = lc.supervised * masked_mean((torch.log(depth) - torch.log(batch["depth"].clamp_min(1e-6))).abs(),
+                                                          valid)
+    return Terms(sum(parts.values()), depth, parts, {"poses": poses})
+
+
+OBJECTIVES = {"stereo": stereo_objective, "video": video_objective}
+
+
+def objective_for(task: str):
+    return OBJECTIVES[task]
