@@ -283,7 +283,7 @@ def _scene(domain: str, dials: Dials, rng: np.random.Generator) -> _Scene:
             _Prim("plane", c(0, 0, 1), u(45, 70), c(0.75, 0.8, 0.9), texture=0.3, shiny=0.0),  # far backdrop
         ]
         for k in range(dials.occluders):  # cars, every other one near the camera and in view
-            z0 = u(3.5, 7.0) if k % 2 == 0 else u(7.0, 25.0)
+            z0 = u(3.0, 6.0) if k % 2 == 0 else u(6.0, 25.0)
             w, h, l = u(1.4, 2.0), u(1.1, 1.8), u(2.0, 4.0)
             x0 = u(max(left_x + 0.3, -0.8 * z0), min(right_x - 0.3, 0.8 * z0) - w)
             prims.append(_Prim("box", c(x0, cam_h - h, z0), c(x0 + w, cam_h, z0 + l), u(0.2, 0.9, 3), shiny=1.5,
@@ -303,14 +303,14 @@ def _scene(domain: str, dials: Dials, rng: np.random.Generator) -> _Scene:
             _Prim("plane", c(0, 0, 1), back, u(0.7, 0.9, 3), stripes=int(stripes[3] and 1), shiny=0.05),  # back wall
         ]
         for k in range(dials.occluders):  # furniture, every other piece near the camera and in view
-            z0 = u(0.9, 1.6) if k % 2 == 0 else u(1.6, back - 1.0)
+            z0 = u(0.7, 1.4) if k % 2 == 0 else u(1.4, back - 1.0)
             w, h, l = u(0.3, 0.7), u(0.4, 1.0), u(0.3, 0.8)
             x0 = u(max(wl + 0.1, -0.9 * z0), min(wr - 0.1, 0.9 * z0) - w)
             prims.append(_Prim("box", c(x0, floor - h, z0), c(x0 + w, floor, z0 + l), u(0.2, 0.9, 3), shiny=1.5,
                                shininess=u(20, 80)))
         prims += _curved(rng, dials.curved, floor, (-0.8, 0.8), (0.9, 2.5), (0.1, 0.3), (40, 200))
         light = c(u(-1.0, 1.0), u(-0.9, -0.3), u(0.2, 1.2))  # a lamp near the camera, a little above it
-        return _Scene(prims, light, False, 0.3, 0.5, 0.16, 12.0, tex_scale=1.2)
+        return _Scene(prims, light, False, 0.3, 0.5, 0.2, 12.0, tex_scale=1.2)
     if domain == "medical":
         radius = u(0.015, 0.025)
         off = u(-0.15, 0.15, 2) * radius
