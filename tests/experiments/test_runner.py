@@ -142,7 +142,8 @@ def _recompute(s: dict, m: pd.DataFrame, variant: str, stored: dict) -> None:
                                                 [float("nan") if b is None else b for b in base])
     assert stored["verdict"] == verdict, (s["name"], variant)
     if "mean_excess" in nums:
-        assert stored["numbers"]["mean_excess"] == pytest.approx(nums["mean_excess"], rel=1e-4, abs=1e-9)
+        # metrics.csv keeps 6 significant digits: the mean of small differences agrees to about 1e-5
+        assert stored["numbers"]["mean_excess"] == pytest.approx(nums["mean_excess"], rel=1e-3, abs=1e-5)
     failed = [p["failed"] or "" for p in per_seed]  # per cause, only the global run can fail
     for cause, c in stored["per_cause"].items():
         if c["verdict"] == "not judged":
