@@ -386,8 +386,9 @@ def experiments_page(results: dict[str, dict], analysis: dict | None = None, roo
         lines.append('<p class="sins-note">These are the <strong>quick</strong> profile\'s results: a smoke test at 32 x 64 '
                      "pixels with few training steps, on the CPU of a continuous-integration machine. Its scenes are small, "
                      "so a cause is judged only where it covers at least 0.5% of the held-out pixels and misleads the "
-                     "per-pixel loss more often than clean pixels do (the per-cause tables say which). The standard profile "
-                     "(96 x 192, five seeds) is the one to cite.</p>")
+                     "per-pixel loss more often than clean pixels do (the per-cause tables say which). The reference scale is "
+                     "the standard profile (96 x 192, five seeds, <code>sins experiments run --profile standard</code>, "
+                     "hours on a CPU); cite its results once they are published here.</p>")
     lines.append(_verdict_legend())
     failed = [(r["name"], f) for r in results.values() for f in (r.get("failed_runs") or [])]
     if analysis and isinstance(analysis.get("claims"), dict):
