@@ -203,6 +203,17 @@ def synthesis_terms(cfg: dict) -> dict[str, float]:
     return out
 
 
+EXTRA_TERMS = ("smoothness", "second_order", "lr_consistency", "explainability", "proxy", "supervised")
+
+
+def extra_terms(cfg: dict) -> dict[str, float]:
+    """The regularisers and supervision terms a config trains besides its synthesis term, with their weights."""
+    from .config import LossConfig
+
+    lc = LossConfig(**(cfg.get("loss") or {}))
+    return {k: getattr(lc, k) for k in EXTRA_TERMS if getattr(lc, k)}
+
+
 def is_common_objective(terms: dict[str, float]) -> bool:
     """True when the synthesis term is exactly the common 0.85 SSIM + 0.15 L1 (Monodepth)."""
     return set(terms) == {"photometric", "alpha"} and abs(terms["alpha"] - 0.85) < 1e-9
@@ -249,7 +260,7 @@ def run_spec(spec: ExperimentSpec, profile: str = "quick", results: str | Path =
     summary = {
         "name": spec.name, "title": spec.title, "question": spec.question, "tests": spec.tests,
         "architecture": spec.architecture, "supervision": spec.supervision, "input": spec.input, "domain": spec.domain,
-        "claims": spec.claims, "cites": spec.cites, "twin": spec.twin, "twin_variant": spec.twin_variant, "synthesis_terms": synthesis_terms(records_cfg),
+        "claims": spec.claims, "cites": spec.cites, "twin": spec.twin, "twin_variant": spec.twin_variant, "synthesis_terms": synthesis_terms(records_cfg), "extra_terms": extra_terms(records_cfg),
         "profile": profile, "seeds": seeds, "task": task, "data_root_used": data_root is not None and bool(spec.real_data),
         "verdict": base["verdict"], "reason": base["numbers"].get("reason", ""), "rule": RULE.describe(),
         "numbers": {k: v for k, v in base["numbers"].items() if k != "reason"},
