@@ -7,6 +7,7 @@ import re
 from typing import Any, Literal
 
 from .errors import shorten
+from .results import ResultRow
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FIRST_YEAR = 1990
@@ -38,7 +39,7 @@ MAX_TEXT = 4000
 #: order of fields in a saved file (and in the DataFrame)
 FIELD_ORDER = (
     "key", "title", "authors", "year", "venue", "arxiv", "doi", "url", "code",
-    "supervision", "input", "domains", "architecture", "losses", "evidence", "datasets", "summary", "provenance",
+    "supervision", "input", "domains", "architecture", "losses", "evidence", "datasets", "results", "summary", "provenance",
 )
 #: fields that hold lists of taxonomy ids
 ID_LIST_FIELDS = ("domains", "architecture", "datasets")
@@ -139,6 +140,7 @@ class Paper(BaseModel):
                                              "code, paper or abstract; empty only with evidence.unread saying why")
     evidence: Evidence = Field(default_factory=Evidence)
     datasets: list[str] = Field(default_factory=list)
+    results: list[ResultRow] = Field(default_factory=list, description="benchmark results as reported, with protocol and source")
     summary: str = Field(min_length=1, max_length=MAX_TEXT)
     provenance: Provenance
 
@@ -248,6 +250,9 @@ class Paper(BaseModel):
                 value = {k: v for k, v in value.items() if v not in (None, "", [])}
                 if not value:
                     continue
+            if name == "results":
+                defaults = {k: f.default for k, f in ResultRow.model_fields.items() if not f.is_required()}
+                value = [{k: v for k, v in row.items() if k not in defaults or v != defaults[k]} for row in value]
             out[name] = value
         return out
 

@@ -290,7 +290,7 @@ def dump_paper(paper: Paper) -> str:
 
 
 #: fields written on one line
-FLOW_FIELDS = ("domains", "architecture", "losses", "datasets")
+FLOW_FIELDS = ("domains", "architecture", "losses", "datasets", "metrics")
 
 
 def paper_path(root: str | Path, key: str) -> Path:

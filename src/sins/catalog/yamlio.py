@@ -174,6 +174,8 @@ def dump_ordered(data: dict, flow_fields: Sequence[str]) -> str:
                 v = convert(v)
                 if k in flow_fields:
                     v.fa.set_flow_style()
+            elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+                v = CommentedSeq([convert(x) for x in v])
             m[k] = v
         return m
 
