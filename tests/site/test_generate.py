@@ -56,7 +56,7 @@ def test_pages_show_the_evidence_of_each_tag(built_site):
     assert 'href="https://github.com/a/b/blob/0123abcd/train.py#L10-L30"' in page
     assert "Training signal" in page and "time input" in page
     alpha = (built_site / "papers" / "alpha2016stereo" / "index.html").read_text()
-    assert "sins-ev-paper" in alpha and "sins-ev-abstract" in alpha and "Sec&#46; 3, Eq&#46; 2" in alpha
+    assert "sins-ev-paper" in alpha and "sins-ev-abstract" in alpha and "Sec. 3, Eq. 2" in alpha
     term = (built_site / "taxonomy" / "losses" / "ssim" / "index.html").read_text()
     assert "2 official code, 1 paper text, 1 abstract only" in term
     assert 'href="../../../survey/?loss=ssim"' in term
@@ -85,8 +85,11 @@ def test_experiment_results_show_verdicts(test_catalog, tmp_path):
                                                   "command": "sins run ssim-probe", "figures": ["fig.png", "../../escape.png"], "numbers": {"epe": 1.5}}))
     out = build_site(tmp_path / "out", test_catalog, tmp_path / "results")
     exp = html.unescape((out / "experiments" / "index.html").read_text())
-    assert "sins run ssim-probe" in exp and "diverges" in exp
+    assert "diverges" in exp and 'href="../experiments/ssim-probe/"' in exp
+    one = html.unescape((out / "experiments" / "ssim-probe" / "index.html").read_text())
+    assert "sins run ssim-probe" in one and "diverges" in one and 'src="fig.png"' in one
     assert (out / "experiments" / "ssim-probe" / "fig.png").is_file()
+    assert not (out / "escape.png").exists() and not list(out.rglob("escape.png"))
     assert "diverges" in (out / "taxonomy" / "losses" / "ssim" / "index.html").read_text()
     assert "diverges" in (out / "papers" / "delta2019both" / "index.html").read_text()
 

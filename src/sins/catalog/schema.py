@@ -107,6 +107,7 @@ class Provenance(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sources: list[str] = Field(min_length=1, description="URLs where title, authors, year and venue were checked")
+    added: _dt.date | None = Field(default=None, description="when the paper entered the survey (the site's 'new since' page)")
     checked: _dt.date | None = Field(default=None, description="when the facts were last checked")
     notes: str = Field("", max_length=MAX_TEXT)
 

@@ -284,8 +284,11 @@ def dump_paper(paper: Paper) -> str:
     """The canonical YAML text of a paper."""
     data = paper.ordered()
     prov = data.get("provenance", {})
-    if paper.provenance.checked is not None:
-        prov["checked"] = paper.provenance.checked  # a YAML date, not a quoted string
+    for k in ("added", "checked"):
+        if getattr(paper.provenance, k) is not None:
+            prov[k] = getattr(paper.provenance, k)  # a YAML date, not a quoted string
+    if "provenance" in data:  # keep the field order of the model
+        data["provenance"] = {k: prov[k] for k in Provenance.model_fields if k in prov}
     return dump_ordered(data, flow_fields=FLOW_FIELDS)
 
 
