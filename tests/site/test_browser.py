@@ -33,8 +33,8 @@ PERMALINKS = [
     ("?domain=medical", {"domain": ["medical"]}),
     ("?dataset=kitti&year=2017-2020", {"dataset": ["kitti"], "years": "2017-2020"}),
     ("?year=2018-", {"years": "2018-"}),
-    ("?q=occlusion", {"text": "occlusion"}),
-    ("?q=OCCLUSION%20aware", {"text": "OCCLUSION aware"}),
+    ("?text=occlusion", {"text": "occlusion"}),
+    ("?text=OCCLUSION%20aware", {"text": "OCCLUSION aware"}),
     ("?exclude=census&code=1", {"exclude": ["census"], "has_code": True}),
     ("?venue=cvpr&architecture=unet-cnn", {"venue": "cvpr", "architecture": ["unet-cnn"]}),
 ]
@@ -104,7 +104,7 @@ def test_selected_export(page, site_url):
 
 def test_hostile_entry_is_text_everywhere(page, site_url):
     page.add_init_script("window.__pwned = 0; window.alert = function () { window.__pwned = 3; };")
-    _open_survey(page, site_url, "?q=bold")
+    _open_survey(page, site_url, "?text=bold")
     assert page.text_content("#survey-count") == "1"
     assert page.locator("#survey-body a", has_text="<script>").count() == 1
     assert page.evaluate("window.__pwned") == 0
@@ -142,13 +142,13 @@ def test_keyboard_and_axe(page, site_url, built_site):
     page.keyboard.press("Enter")
     page.wait_for_function("location.search.indexOf('sort=title') >= 0")
     assert page.get_attribute("#survey-table th[data-col=title]", "aria-sort") == "ascending"
-    titles = page.locator("#survey-body tr td:nth-child(2) a").all_text_contents()
+    titles = page.locator("#survey-body tr td:nth-child(2) a.sins-title").all_text_contents()
     assert titles == sorted(titles, key=str.lower)
-    # reach a facet checkbox with Tab and toggle it with Space
-    page.focus("#f-q")
+    # type into the search box and leave it with Tab: the filter lands in the URL
+    page.focus("#f-text")
     page.keyboard.type("occlusion")
     page.keyboard.press("Tab")
-    page.wait_for_function("location.search.indexOf('q=occlusion') >= 0")
+    page.wait_for_function("location.search.indexOf('text=occlusion') >= 0")
     for path in ["survey/", "", f"papers/{HOSTILE_KEY}/", "taxonomy/losses/ssim/"]:
         page.goto(site_url + path)
         page.wait_for_load_state("networkidle")
@@ -205,5 +205,221 @@ def test_experiments_page_answers_the_five_claims(browser, results_site_url):
         img = pg.locator("figure img").first
         pg.wait_for_function("img => img.complete", arg=img.element_handle())
         assert img.evaluate("img => img.naturalWidth") > 0
+    finally:
+        pg.close()
+
+
+# --------------------------------------------------------------------------- the survey as a research tool
+
+
+def _count(page) -> int:
+    return int(page.text_content("#survey-count"))
+
+
+def _wait_count(page, n: int) -> None:
+    page.wait_for_function(f"document.getElementById('survey-count').textContent === '{n}'")
+
+
+def test_text_permalink_does_not_open_the_theme_search(page, site_url, test_catalog):
+    cat = load_catalog(test_catalog)
+    n = _open_survey(page, site_url, "?text=occlusion")
+    assert n == len(filter_papers(cat, text="occlusion"))
+    assert not page.is_checked("#__search")  # the theme's search dialog stays closed
+    page.click("#sum-loss")
+    page.check("#f-loss-ssim")  # clicks reach the table
+    _wait_count(page, len(filter_papers(cat, text="occlusion", losses=["ssim"])))
+
+
+def test_selection_is_kept_in_the_url_across_reload_new_tab_and_back(browser, page, site_url):
+    _open_survey(page, site_url)
+    boxes = page.locator("#survey-body input[type=checkbox]")
+    boxes.nth(0).check()
+    boxes.nth(2).check()
+    page.wait_for_function("location.search.indexOf('sel=') >= 0")
+    url = page.url
+    page.reload()
+    page.wait_for_selector("#survey[data-ready='1']")
+    assert page.text_content("#selected-count") == "2" and page.locator("#survey-body input:checked").count() == 2
+    other = browser.new_page()
+    try:
+        other.goto(url)
+        other.wait_for_selector("#survey[data-ready='1']")
+        assert other.text_content("#selected-count") == "2"
+    finally:
+        other.close()
+    # scroll down, open a paper, come back: the selection and the scroll position are there
+    page.set_viewport_size({"width": 1280, "height": 500})
+    page.evaluate("window.scrollTo(0, 400)")
+    page.wait_for_timeout(100)
+    before = page.evaluate("window.scrollY")
+    page.locator("#survey-body a.sins-title").nth(3).click()
+    page.wait_for_load_state()
+    page.go_back()
+    page.wait_for_selector("#survey[data-ready='1']")
+    page.wait_for_timeout(200)
+    assert page.text_content("#selected-count") == "2"
+    assert abs(page.evaluate("window.scrollY") - before) < 60
+
+
+def test_select_all_shown_and_downloads_of_the_selection(page, site_url, test_catalog):
+    import csv
+    import json
+
+    cat = load_catalog(test_catalog)
+    _open_survey(page, site_url, "?loss=l1")
+    page.click("#select-shown")
+    want = sorted(filter_papers(cat, losses=["l1"])["key"])
+    assert page.text_content("#selected-count") == str(len(want))
+    with page.expect_download() as dl:
+        page.click("#csv-selected")
+    rows = list(csv.DictReader(open(dl.value.path(), encoding="utf-8")))
+    assert sorted(r["key"] for r in rows) == want and {"title", "losses", "evidence"} <= set(rows[0])
+    with page.expect_download() as dl:
+        page.click("#json-filtered")
+    data = json.loads(open(dl.value.path(), encoding="utf-8").read())
+    assert sorted(d["key"] for d in data) == want
+    page.click("#select-none")
+    assert page.text_content("#selected-count") == "0" and page.is_disabled("#bib-selected")
+
+
+def test_contradictory_and_malformed_filters_are_warned(page, site_url, test_catalog):
+    assert _open_survey(page, site_url, "?loss=ssim&exclude=ssim") == 0
+    assert page.is_visible("#survey-warning") and "both required and excluded" in page.text_content("#survey-warning")
+    total = len(load_catalog(test_catalog).papers)
+    _open_survey(page, site_url, "?year=2018-")
+    page.fill("#f-year", "20")
+    page.wait_for_function("!document.getElementById('survey-warning').hidden")
+    assert "is not a year or a range" in page.text_content("#survey-warning")
+    assert page.get_attribute("#f-year", "aria-invalid") == "true"
+    _wait_count(page, total)  # the years filter is off, and says so, instead of silently keeping 2018-
+
+
+def test_facet_counts_follow_the_filter_and_zero_options_are_dimmed(page, site_url, test_catalog):
+    cat = load_catalog(test_catalog)
+    _open_survey(page, site_url, "?domain=medical")
+    page.click("#sum-loss")
+    for loss in ("l1", "ssim", "census"):
+        label = page.locator(f"#f-loss-{loss}").locator("xpath=..")
+        n = int(label.locator(".sins-count").text_content())
+        assert n == len(filter_papers(cat, domain="medical", losses=[loss])), loss
+    zero = page.locator("#survey-facets label.sins-zero")
+    assert zero.count() > 0
+    colour = zero.first.evaluate("e => getComputedStyle(e).color")
+    assert colour != page.locator("#survey-facets label:not(.sins-zero)").first.evaluate("e => getComputedStyle(e).color")
+
+
+def test_tag_chips_include_on_click_and_exclude_on_shift_click(page, site_url, test_catalog):
+    cat = load_catalog(test_catalog)
+    total = _open_survey(page, site_url)
+    page.locator("#survey-body button.sins-chip[data-facet=loss][data-id=census]").first.click()
+    _wait_count(page, len(filter_papers(cat, losses=["census"])))
+    assert "loss=census" in page.url
+    page.locator("#survey-active button", has_text="census").click()  # one-click removal
+    _wait_count(page, total)
+    page.locator("#survey-body button.sins-chip[data-facet=loss][data-id=census]").first.click(modifiers=["Shift"])
+    _wait_count(page, len(filter_papers(cat, exclude=["census"])))
+    assert "exclude=census" in page.url and page.locator("#survey-active button", has_text="not census").count() == 1
+
+
+def test_layout_fits_without_sideways_scrolling_and_reads_on_a_phone(browser, site_url):
+    pg = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        _open_survey(pg, site_url)
+        assert pg.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+        heights = pg.evaluate("Array.from(document.querySelectorAll('#survey-body tr')).map(r => r.getBoundingClientRect().height)")
+        assert max(heights) < 170, heights  # compact rows: several per screen
+        ids = pg.evaluate("Array.from(document.querySelectorAll('[id]')).map(e => e.id)")
+        assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+        # the facet headers carry no pencil icon, and the text inputs have a visible border
+        assert pg.evaluate("getComputedStyle(document.querySelector('#sum-loss'), '::before').content") in ("none", "normal", "")
+        for sel in ("#f-year", "#f-venue", "#f-text"):
+            assert pg.evaluate(f"parseFloat(getComputedStyle(document.querySelector('{sel}')).borderTopWidth)") >= 1, sel
+        assert pg.input_value("#f-year") == "" and pg.get_attribute("#f-year", "placeholder").startswith("e.g.")
+    finally:
+        pg.close()
+    ph = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        _open_survey(ph, site_url)
+        assert ph.evaluate("document.scrollingElement.scrollWidth <= innerWidth + 1")
+        assert ph.evaluate("document.querySelector('#survey-body tr').getBoundingClientRect().top") < 420
+    finally:
+        ph.close()
+
+
+def test_loss_page_links_to_the_filtered_survey(page, site_url, test_catalog):
+    page.goto(site_url + "taxonomy/losses/census/")
+    assert page.locator("table.sins-year-bars tbody tr").count() >= 1  # papers per year
+    page.click("a:has-text('These papers in the survey table')")
+    page.wait_for_selector("#survey[data-ready='1']")
+    assert _count(page) == len(filter_papers(load_catalog(test_catalog), losses=["census"]))
+
+
+def test_new_since_page_and_atom_feed(page, site_url, built_site):
+    import xml.etree.ElementTree as ET
+
+    page.goto(site_url + "changes/")
+    assert page.locator("article h1").text_content().startswith("New since")
+    feed = ET.parse(built_site / "feed.xml").getroot()
+    assert feed.tag == "{http://www.w3.org/2005/Atom}feed"
+    assert feed.find("{http://www.w3.org/2005/Atom}title") is not None
+
+
+def test_experiments_page_reads_as_a_report(browser, results_site_url):
+    import re
+
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        pg.goto(results_site_url + "experiments/")
+        toc = {t.strip() for t in pg.locator("nav.md-nav--secondary a").all_text_contents()}  # the theme repeats it for phones
+        assert sum(1 for t in toc if t.startswith("Claim")) == 5, toc
+        srcs = pg.evaluate("Array.from(document.querySelectorAll('article img')).map(i => i.getAttribute('src'))")
+        assert len(srcs) == len(set(srcs)), "a figure is shown twice"
+        for cap in pg.locator("article figcaption").all_text_contents():
+            assert not re.fullmatch(r"[\w./-]+\.png", cap.strip()) and len(cap) > 40, cap
+        text = pg.locator("article").text_content()
+        assert "seeds_loss_fell_error_rose" not in text and not re.search(r"\bmean_[a-z_]+\b", text)
+        # statuses use one neutral scale: 'confirmed' is not painted as an alarm and 'not confirmed' not as good news
+        conf = pg.locator(".sins-claim-confirmed").first
+        if conf.count():
+            assert conf.evaluate("e => getComputedStyle(e).backgroundColor") not in ("rgb(253, 226, 225)", "rgb(223, 243, 224)")
+        assert pg.locator("ul.sins-legend li").count() >= 4
+        first = pg.locator("#experiments-table a").first
+        first.click()
+        pg.wait_for_load_state()
+        assert pg.locator("article h1").count() == 1 and pg.locator("article figure img").count() >= 1
+    finally:
+        pg.close()
+
+
+VIEWS = [("home", ""), ("survey", "survey/"), ("paper", f"papers/{HOSTILE_KEY}/"), ("term", "taxonomy/losses/ssim/"),
+         ("experiments", "experiments/")]
+
+
+def test_screenshots_at_desktop_and_phone_sizes(browser, results_site_url):
+    shots = ROOT / "build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    for w, h in ((1400, 1000), (390, 844)):
+        pg = browser.new_page(viewport={"width": w, "height": h})
+        try:
+            for name, path in VIEWS:
+                pg.goto(results_site_url + path)
+                pg.wait_for_load_state("networkidle")
+                out = shots / f"{name}-{w}x{h}.png"
+                pg.screenshot(path=str(out))
+                assert out.stat().st_size > 5_000
+        finally:
+            pg.close()
+
+
+def test_axe_on_the_experiments_pages(browser, results_site_url):
+    from axe_playwright_python.sync_playwright import Axe
+
+    pg = browser.new_page()
+    try:
+        for path in ["experiments/", "experiments/monodepth_stereo/", "stats/", "changes/"]:
+            pg.goto(results_site_url + path)
+            pg.wait_for_load_state("networkidle")
+            bad = [v for v in Axe().run(pg).response["violations"] if v.get("impact") in ("critical", "serious")]
+            assert bad == [], (path, [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in bad])
     finally:
         pg.close()

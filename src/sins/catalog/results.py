@@ -53,8 +53,9 @@ class ResultRow(BaseModel):
     cap: float | None = Field(None, gt=0, description="depth cap in metres (80 or 50 for KITTI)")
     median_scaling: bool | None = Field(None, description="predictions scaled by the ground truth's median")
     supervision: Supervision = Field(description="M (monocular video), S (stereo pairs), MS (both), +D (depth labels), other")
-    test_time_refinement: bool = False
-    post_processing: bool = Field(False, description="Monodepth's flipped-image post-processing or similar")
+    test_time_refinement: bool | None = Field(None, description="test-time training or adaptation (None: not stated)")
+    post_processing: bool | None = Field(None, description="Monodepth's flipped-image post-processing or similar "
+                                         "(None: not stated)")
     region: Literal["all", "noc", "n/a"] = Field("n/a", description="stereo: all or non-occluded pixels")
     backbone: str = ""
     pretraining: str = Field("", description="e.g. ImageNet, none, Cityscapes")
