@@ -368,6 +368,6 @@ def _save(fig, path: Path) -> None:
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
     _plt().close(fig)
     _write(path, buf.getvalue())
