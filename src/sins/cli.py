@@ -434,6 +434,78 @@ def _print_papers(cat, df, format: Fmt) -> None:
     out.print(t)
 
 
+@app.command("results")
+def results_cmd(
+    benchmark: Optional[str] = typer.Option(None, "--benchmark", "-b", help="kitti-eigen, kitti-2015, kitti-2012, make3d, nyuv2, ddad, cityscapes."),
+    protocol: Optional[str] = typer.Option(None, "--protocol", help="A protocol id (see the table's protocol_id column)."),
+    sort: Optional[str] = typer.Option(None, "--sort", help="A metric (abs_rel, sq_rel, rmse, rmse_log, a1, a2, a3, epe, d1_all, ...)."),
+    compare: bool = typer.Option(False, "--compare", help="Print what the loss terms buy (an observational comparison) instead of rows."),
+    metric: str = typer.Option("abs_rel", "--metric", help="With --compare: the metric compared."),
+    loss: List[str] = _LossOpt, any_: bool = _AnyOpt, exclude: List[str] = _ExclOpt, evidence: List[str] = _EvOpt,
+    supervision: List[str] = typer.Option([], "--supervision", help="M, S, MS, M+D ... (a row's training signal) or mono-video, stereo-pairs ... (the paper's)."),
+    input: List[str] = _InOpt, architecture: List[str] = _ArchOpt, domain: List[str] = _DomOpt, dataset: List[str] = _DataOpt,
+    year: Optional[str] = _YearOpt, text: Optional[str] = _TextOpt, code: Optional[bool] = _CodeOpt,
+    venue: Optional[str] = _VenueOpt,
+    format: Fmt = typer.Option(Fmt.table, "--format", "-f", help="table, csv or json."),
+    catalog: Path = CatalogOpt,
+) -> None:
+    """Reported benchmark results of the papers matching the catalog filters, one protocol apart from another."""
+    from sins.catalog import UnknownIdError, parse_years
+    from sins.catalog.query import parse_evidence
+    from sins.catalog.results import filter_results, loss_term_comparison
+
+    try:
+        years = parse_years(year)
+        parse_evidence(evidence)
+    except ValueError as e:
+        raise typer.BadParameter(str(e))
+    if format is Fmt.bib:
+        _fail("error: --format bib is for papers; use table, csv or json", 2)
+    cat = _load(catalog)
+    if compare:
+        from sins.catalog.results import BENCHMARKS, SORTABLE
+
+        if metric not in SORTABLE:
+            _fail(f"error: --metric {metric!r}: use one of {', '.join(SORTABLE)}", 2)
+        bench = benchmark or "kitti-eigen"
+        if bench not in BENCHMARKS:
+            _fail(f"error: unknown benchmark {bench!r} (valid: {', '.join(BENCHMARKS)})", 2)
+        c = loss_term_comparison(cat, bench, metric)
+        if format is Fmt.json:
+            sys.stdout.write(json.dumps(c, indent=2) + "\n")
+            return
+        out.print(c["caveat"], markup=False)
+        for p in c["protocols"]:
+            t = Table(title=f"{p['protocol']} ({p['papers']} papers)")
+            for col in ("loss term", f"{metric}: with - without", "papers with", "papers without", "periods"):
+                t.add_column(col)
+            for row in p["terms"]:
+                t.add_row(row["term"], f"{row['difference']:+.4f}", str(row["papers_with"]), str(row["papers_without"]), str(row["years"]))
+            out.print(t)
+        return
+    try:
+        df = filter_results(cat, benchmark=benchmark, protocol=protocol, supervision=supervision, sort=sort,
+                            losses=loss, match="any" if any_ else "all", exclude=exclude, evidence=evidence, input=input,
+                            architecture=architecture, domain=domain, dataset=dataset, years=years, text=text,
+                            has_code=code, venue=venue)
+    except UnknownIdError as e:
+        _fail(f"error: {e}", 2)
+    if format is Fmt.json:
+        sys.stdout.write(df.to_json(orient="records", indent=1, force_ascii=False) + "\n")
+        return
+    if format is Fmt.csv:
+        sys.stdout.write(df.to_csv(index=False))
+        return
+    t = Table(title=f"{len(df)} result row{'s' if len(df) != 1 else ''}")
+    cols = ["key", "protocol", "model", "abs_rel", "sq_rel", "rmse", "a1", "epe", "d1_all"]
+    cols = [c for c in cols if c in df.columns and (c in ("key", "protocol", "model") or df[c].notna().any())]
+    for c in cols:
+        t.add_column(c, overflow="fold", no_wrap=c == "key")
+    for _, r in df.iterrows():
+        t.add_row(*(Text("" if (isinstance(r[c], float) and r[c] != r[c]) else (f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]))) for c in cols))
+    out.print(t)
+
+
 @catalog_app.command("export-bib")
 def export_bib(
     loss: List[str] = _LossOpt, any_: bool = _AnyOpt, exclude: List[str] = _ExclOpt, evidence: List[str] = _EvOpt,

@@ -18,6 +18,26 @@ CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+#: a leaderboard's protocol shared by several test papers, and numbers for each (abs_rel, a1)
+LB_ROW = {"benchmark": "kitti-eigen", "split": "eigen", "ground_truth": "original", "resolution": "640x192", "cap": 80,
+          "median_scaling": True, "supervision": "M", "source": "https://example.org/paper", "where": "Table 1"}
+LB_NUMBERS = {"beta2017video": [(0.141, 0.818)], "gamma2018census": [(0.128, 0.845), (0.119, 0.862)],
+              "delta2019both": [(0.128, 0.850)], "eps2021med": [(0.106, 0.881)], HOSTILE_KEY: [(0.111, 0.870)]}
+
+
+def _results(key: str) -> list[dict]:
+    rows = [dict(LB_ROW, model=f"{key} variant {i}", metrics={"abs_rel": a, "a1": d, "a2": 0.95, "a3": 0.98})
+            for i, (a, d) in enumerate(LB_NUMBERS.get(key, []))]
+    if key == HOSTILE_KEY:
+        rows[0]["model"] = '<img src=x onerror="window.__pwned=3"> Ours'
+    if key == "gamma2018census":  # another protocol: its own page, never in the shared one
+        rows.append(dict(LB_ROW, resolution="1024x320", model="high resolution", metrics={"abs_rel": 0.101}))
+    if key == "alpha2016stereo":
+        rows.append(dict(LB_ROW, benchmark="kitti-2015", split="test", ground_truth="dataset", resolution=None, cap=None,
+                         median_scaling=None, supervision="S", region="all", metrics={"d1_all": 0.0921}))
+    return rows
+
+
 def _papers():
     base = {
         "authors": ["Ann Smith", "Bo Li"], "venue": "CVPR 2019", "url": "https://example.org/paper",
@@ -45,10 +65,13 @@ def _papers():
             d["evidence"] = dict(base["evidence"], code=[f"{code}/blob/0123abcd/train.py#L10-L30"])
         if key == "delta2019both":
             d["domains"] = ["medical"]
+        if _results(key):
+            d["results"] = _results(key)
         out.append(d)
     out.append(dict(base, key=HOSTILE_KEY, title=HOSTILE_TITLE, year=2020, supervision="mono-video", input="single-image",
                     losses={"l1": "paper", "ssim": "paper"},
-                    authors=["Eve <b>Bad</b> O'Hara"], summary='Summary with <iframe src="javascript:alert(1)"></iframe> & _under_ occlusion.'))
+                    authors=["Eve <b>Bad</b> O'Hara"], summary='Summary with <iframe src="javascript:alert(1)"></iframe> & _under_ occlusion.',
+                    results=_results(HOSTILE_KEY)))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import bibtexparser
@@ -392,7 +393,7 @@ def test_experiments_page_reads_as_a_report(browser, results_site_url):
 
 
 VIEWS = [("home", ""), ("survey", "survey/"), ("paper", f"papers/{HOSTILE_KEY}/"), ("term", "taxonomy/losses/ssim/"),
-         ("experiments", "experiments/")]
+         ("experiments", "experiments/"), ("leaderboards", "leaderboards/"), ("leaderboard", None)]
 
 
 def test_screenshots_at_desktop_and_phone_sizes(browser, results_site_url):
@@ -402,7 +403,7 @@ def test_screenshots_at_desktop_and_phone_sizes(browser, results_site_url):
         pg = browser.new_page(viewport={"width": w, "height": h})
         try:
             for name, path in VIEWS:
-                pg.goto(results_site_url + path)
+                pg.goto(results_site_url + (path if path is not None else _leaderboard_path()))
                 pg.wait_for_load_state("networkidle")
                 out = shots / f"{name}-{w}x{h}.png"
                 pg.screenshot(path=str(out))
@@ -416,10 +417,112 @@ def test_axe_on_the_experiments_pages(browser, results_site_url):
 
     pg = browser.new_page()
     try:
-        for path in ["experiments/", "experiments/monodepth_stereo/", "stats/", "changes/"]:
+        for path in ["experiments/", "experiments/monodepth_stereo/", "stats/", "changes/", "leaderboards/",
+                     _leaderboard_path()]:
             pg.goto(results_site_url + path)
             pg.wait_for_load_state("networkidle")
             bad = [v for v in Axe().run(pg).response["violations"] if v.get("impact") in ("critical", "serious")]
             assert bad == [], (path, [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in bad])
     finally:
         pg.close()
+
+
+# --------------------------------------------------------------------------- leaderboards
+
+
+def _leaderboard_path() -> str:
+    from sins.catalog.results import ResultRow, protocol_id
+
+    from .conftest import LB_ROW
+
+    return f"leaderboards/kitti-eigen/{protocol_id(ResultRow.model_validate(dict(LB_ROW, metrics={'abs_rel': 0.1})))}/"
+
+
+def _leaderboard_rows(page) -> list[tuple[str, float]]:
+    """(paper key, AbsRel) of every row shown, in order."""
+    while page.is_visible("#survey-more"):
+        page.click("#survey-more")
+    out = []
+    for tr in page.locator("#survey-body tr").all():
+        href = tr.locator("a.sins-title").get_attribute("href")
+        out.append((href.rstrip("/").rsplit("/", 1)[1], float(tr.locator("td[data-label=AbsRel]").get_attribute("data-value"))))
+    return out
+
+
+LEADERBOARD_FILTERS = [
+    ("", []),
+    ("?loss=ssim", ["--loss", "ssim"]),
+    ("?loss=census,l1&match=any", ["--loss", "census", "--loss", "l1", "--any"]),
+    ("?exclude=census", ["--exclude", "census"]),
+    ("?loss=ssim&ev=code", ["--loss", "ssim", "--evidence", "code"]),
+    ("?domain=medical", ["--domain", "medical"]),
+    ("?year=2018-2020", ["--year", "2018-2020"]),
+    ("?code=1", ["--code"]),
+    ("?text=occlusion", ["--text", "occlusion"]),
+    ("?sort=-abs_rel", ["--sort", "abs_rel"]),
+]
+
+
+@pytest.mark.parametrize("query,args", LEADERBOARD_FILTERS)
+def test_leaderboard_rows_equal_sins_results_for_the_same_filter(page, site_url, test_catalog, query, args):
+    from typer.testing import CliRunner
+
+    from sins.cli import app
+
+    path = _leaderboard_path()
+    pid = path.rstrip("/").rsplit("/", 1)[1]
+    page.goto(site_url + path + query)
+    page.wait_for_selector("#survey[data-ready='1']")
+    shown = _leaderboard_rows(page)
+    sort = [] if "--sort" in args else ["--sort", "abs_rel"]
+    r = CliRunner().invoke(app, ["results", "--protocol", pid, *sort, *args, "--format", "json", "--catalog", str(test_catalog)])
+    assert r.exit_code == 0, r.output
+    expected = [(x["key"], x["abs_rel"]) for x in json.loads(r.output)]
+    if query == "?sort=-abs_rel":  # the page's reversed order: the CLI's, read backwards (ties keep their order)
+        assert [a for _k, a in shown] == sorted((a for _k, a in expected), reverse=True)
+        assert sorted(shown) == sorted(expected)
+    else:
+        assert shown == expected
+    assert int(page.text_content("#survey-count")) == len(expected)
+
+
+def test_leaderboard_rows_link_their_source_sort_by_a_metric_and_stay_text(page, site_url):
+    page.goto(site_url + _leaderboard_path())
+    page.wait_for_selector("#survey[data-ready='1']")
+    # every row of the shared protocol, and only those (the 1024x320 row has its own page)
+    models = page.locator("#survey-body .sins-meta").all_text_contents()
+    assert len(models) == 6 and not any("high resolution" in m for m in models)
+    # the hostile model name is text; nothing ran
+    assert any('<img src=x onerror="window.__pwned=3"> Ours' in m for m in models)
+    assert page.evaluate("window.__pwned") is None
+    # the source is one click away
+    hrefs = page.locator("#survey-body .sins-meta a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert set(hrefs) == {"https://example.org/paper"}
+    # sorting by delta < 1.25 puts the highest first (higher is better)
+    page.click("#survey-table th[data-col=a1] button")
+    page.wait_for_function("location.search.indexOf('sort=a1') >= 0")
+    a1 = [float(v) for v in page.locator("td[data-label='δ<1.25']").evaluate_all("els => els.map(e => e.dataset.value)")]
+    assert a1 == sorted(a1, reverse=True)
+    # the protocol is spelled out, and the other protocol links from the index
+    proto = page.text_content("p.sins-protocol")
+    assert "640x192" in proto and "80 m" in proto and "not stated" in proto  # refinement and post-processing unstated
+    page.goto(site_url + "leaderboards/")
+    links = page.locator("article a[href*='kitti-eigen/']").all_text_contents()
+    assert any("1024x320" in t for t in links) and any("640x192" in t for t in links)
+    page.goto(site_url + "papers/gamma2018census/")
+    assert page.locator("#paper-results tbody tr").count() == 3
+    assert page.locator("#paper-results a[href*='leaderboards/kitti-eigen/']").count() == 3
+
+
+def test_leaderboard_downloads_hold_the_filtered_rows(page, site_url):
+    page.goto(site_url + _leaderboard_path() + "?loss=census")
+    page.wait_for_selector("#survey[data-ready='1']")
+    with page.expect_download() as d:
+        page.click("#json-filtered")
+    got = json.loads(open(d.value.path(), encoding="utf-8").read())
+    assert sorted((g["key"], g["abs_rel"]) for g in got) == [("delta2019both", 0.128), ("gamma2018census", 0.119),
+                                                              ("gamma2018census", 0.128)]
+    assert all(g["source"] == "https://example.org/paper" and g["protocol_id"] for g in got)
+    with page.expect_download() as d:
+        page.click("#bib-filtered")
+    assert sorted(_bib_keys(d.value)) == ["delta2019both", "gamma2018census"]  # one entry per paper

@@ -65,8 +65,10 @@ def test_pages_show_the_evidence_of_each_tag(built_site):
 
 
 def test_hostile_strings_are_escaped_in_html(built_site):
+    boards = sorted((built_site / "leaderboards" / "kitti-eigen").glob("*/index.html"))
+    assert len(boards) == 2  # the shared protocol and gamma2018census's 1024x320 row
     for f in [built_site / "papers" / HOSTILE_KEY / "index.html", built_site / "taxonomy" / "losses" / "l1" / "index.html",
-              built_site / "search" / "search_index.json"]:
+              built_site / "search" / "search_index.json", *boards]:
         text = f.read_text()
         assert "<script>window.__pwned" not in text and "<img src=x" not in text and "<iframe" not in text, f
     # no external resources in any page
@@ -101,3 +103,23 @@ def test_bibtex_block_keeps_its_lines(built_site, test_catalog):
     page = (built_site / "papers" / "alpha2016stereo" / "index.html").read_text()
     code = page.split('<code id="bib-alpha2016stereo">')[1].split("</code>")[0]
     assert html.unescape(code).strip() == paper_to_bibtex(load_catalog(test_catalog).papers["alpha2016stereo"]).strip()
+
+
+def test_leaderboard_pages_and_their_data(built_site, test_catalog):
+    import json
+
+    from sins.catalog import load_catalog
+    from sins.catalog.results import filter_results
+
+    data = json.loads((built_site / "assets" / "results.json").read_text())
+    df = filter_results(load_catalog(test_catalog))
+    assert [(r["key"], r["protocol_id"]) for r in data["rows"]] == list(zip(df["key"], df["protocol_id"]))
+    assert all(r["source"].startswith("https://") and r["metrics"] for r in data["rows"])
+    index = (built_site / "leaderboards" / "index.html").read_text()
+    assert "KITTI 2015 stereo" in index and "What the loss terms buy" in index and "Observational" in index
+    # without JavaScript the table is still there, sorted by AbsRel, the hostile model name as text
+    pid = df[df["key"] == "eps2021med"]["protocol_id"].iloc[0]
+    board = (built_site / "leaderboards" / "kitti-eigen" / pid / "index.html").read_text()
+    noscript = board.split("<noscript>")[1].split("</noscript>")[0]
+    assert noscript.index("Paper eps2021med") < noscript.index("Paper beta2017video")
+    assert "&lt;img src=x onerror=" in noscript and "example.org/paper" in noscript

@@ -45,8 +45,16 @@
     return [a, b];
   }
 
+  var METRICS = ["abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "a2", "a3", "epe", "d1_all", "d1_noc", "d1_bg", "d1_fg", "bad3"];
+  var HIGHER = { a1: 1, a2: 1, a3: 1 };
+  var METRIC_LABEL = { abs_rel: "AbsRel", sq_rel: "SqRel", rmse: "RMSE", rmse_log: "RMSE log", a1: "δ<1.25", a2: "δ<1.25²",
+    a3: "δ<1.25³", epe: "EPE", d1_all: "D1-all", d1_noc: "D1-noc", d1_bg: "D1-bg", d1_fg: "D1-fg", bad3: "bad 3 px" };
+
+  // one component for two pages: the survey (one item per paper) and a leaderboard (one item per reported
+  // result of one protocol, filtered by its paper's facets)
   function survey(root) {
-    var papers, tax, state, shown = PAGE, sortCol = "year", sortDir = 1, selected = new Set(), byKey = {};
+    var RESULTS = root.getAttribute("data-mode") === "results";
+    var papers, tax, state, shown = PAGE, sortCol = RESULTS ? (root.getAttribute("data-sort") || "abs_rel") : "year", sortDir = 1, selected = new Set(), byKey = {};
     var body = document.getElementById("survey-body"), count = document.getElementById("survey-count");
     var notice = document.getElementById("survey-notice"), warning = document.getElementById("survey-warning");
     var more = document.getElementById("survey-more"), active = document.getElementById("survey-active");
@@ -79,9 +87,9 @@
       var sort = p.get("sort") || "";
       if (sort) {
         var col = sort.replace(/^-/, "");
-        if (SORTS.indexOf(col) >= 0) { sortCol = col; sortDir = sort[0] === "-" ? -1 : 1; }
+        if (SORTS.indexOf(col) >= 0 || (RESULTS && METRICS.indexOf(col) >= 0)) { sortCol = col; sortDir = sort[0] === "-" ? -1 : 1; }
         else bad.push("sort=" + sort);
-      } else { sortCol = "year"; sortDir = 1; }
+      } else { sortCol = defaultSort; sortDir = 1; }
       selected = new Set(list(p.get("sel")).filter(function (k) { var ok = !!byKey[k]; if (!ok) bad.push("sel=" + k); return ok; }));
       if (bad.length) { notice.hidden = false; notice.textContent = "Ignored unknown filter values: " + bad.join(", "); }
       else { notice.hidden = true; notice.textContent = ""; }
@@ -93,7 +101,7 @@
       FACETS.forEach(function (f) { if (state[f[0]].length) p.set(f[0], state[f[0]].join(",")); });
       if (state.match === "any") p.set("match", "any");
       ["ev", "year", "code", "venue", "text"].forEach(function (k) { if (state[k]) p.set(k, state[k]); });
-      if (sortCol !== "year" || sortDir !== 1) p.set("sort", (sortDir < 0 ? "-" : "") + sortCol);
+      if (sortCol !== defaultSort || sortDir !== 1) p.set("sort", (sortDir < 0 ? "-" : "") + sortCol);
       if (selected.size) p.set("sel", Array.from(selected).sort().join(","));
       return p.toString().replace(/%2C/g, ",");
     }
@@ -167,6 +175,10 @@
     }
 
     function sortKey(p) {
+      if (METRICS.indexOf(sortCol) >= 0) {
+        var v = p._row.metrics[sortCol];
+        return v === undefined ? Infinity : (HIGHER[sortCol] ? -v : v);
+      }
       if (sortCol === "losses") return p.losses.join(",");
       if (sortCol === "architecture") return p.architecture.join(",");
       var v = p[sortCol];
@@ -196,6 +208,7 @@
       current = papers.filter(function (p, i) { return names.every(function (n) { return ok[i][n]; }); });
       current.sort(function (a, b) {
         var x = sortKey(a), y = sortKey(b);
+        if (x === Infinity && y === Infinity) return a._i - b._i;
         if (x < y) return -sortDir; if (x > y) return sortDir;
         return a._i - b._i;
       });
@@ -280,7 +293,39 @@
 
     function link(text, href) { var a = el("a", text); a.href = href; a.rel = "noopener"; return a; }
 
+    // as papers print them: three decimals, the stereo outlier rates in per cent
+    function fmtMetric(m, v) { return /^(d1|bad)/.test(m) ? (100 * v).toFixed(2) + " %" : v.toFixed(3); }
+
+    function resultRow(p) {
+      var r = p._row, tr = el("tr"), td = el("td", null, "c-select"), cb = el("input");
+      cb.type = "checkbox"; cb.checked = selected.has(p.key); cb.setAttribute("aria-label", "Select " + p.title + ", " + (r.model || "row"));
+      cb.addEventListener("change", function () { if (cb.checked) selected.add(p.key); else selected.delete(p.key); selectionChanged(); });
+      td.appendChild(cb); tr.appendChild(td);
+      td = el("td", null, "c-paper");
+      var a = el("a", p.title, "sins-title"); a.href = root.getAttribute("data-papers") + encodeURIComponent(p.paper) + "/"; td.appendChild(a);
+      var meta = el("div", null, "sins-meta");
+      meta.appendChild(el("span", (r.model ? r.model + " · " : "") + p.venue + (p.venue.indexOf(String(p.year)) >= 0 ? "" : ", " + p.year)));
+      meta.appendChild(document.createTextNode(" · "));
+      meta.appendChild(link("source", r.source));
+      meta.appendChild(document.createTextNode(" (" + r.where + ")"));
+      td.appendChild(meta);
+      tr.appendChild(td);
+      metricCols.forEach(function (m) {
+        var v = r.metrics[m];
+        var c = el("td", v === undefined ? "—" : fmtMetric(m, v), "c-metric");
+        if (v !== undefined) c.setAttribute("data-value", String(v));
+        c.setAttribute("data-label", METRIC_LABEL[m]);
+        tr.appendChild(c);
+      });
+      td = el("td", null, "c-losses");
+      if (p.losses.length) chips(td, "loss", "losses", p.losses, p.evidence);
+      else td.appendChild(el("span", "not read yet", "sins-unread"));
+      tr.appendChild(td);
+      return tr;
+    }
+
     function row(p) {
+      if (RESULTS) return resultRow(p);
       var tr = el("tr"), td = el("td", null, "c-select"), cb = el("input");
       cb.type = "checkbox"; cb.checked = selected.has(p.key); cb.setAttribute("aria-label", "Select " + p.title);
       cb.addEventListener("change", function () { if (cb.checked) selected.add(p.key); else selected.delete(p.key); selectionChanged(); });
@@ -345,6 +390,10 @@
     function record(p) {
       var r = {};
       COLUMNS.forEach(function (c) { r[c] = p[c] === undefined ? null : p[c]; });
+      if (RESULTS) {
+        r.key = p.paper; r.protocol_id = p._row.protocol_id; r.model = p._row.model; r.source = p._row.source; r.where = p._row.where;
+        METRICS.forEach(function (m) { r[m] = p._row.metrics[m] === undefined ? null : p._row.metrics[m]; });
+      }
       return r;
     }
     function csvCell(v) {
@@ -362,9 +411,11 @@
     }
     function download(items, kind, which) {
       var name = "sins-" + which + "." + kind;
-      if (kind === "bib") save(items.map(function (p) { return p.bib; }).join("\n"), "application/x-bibtex", name);
+      var cols = RESULTS ? COLUMNS.concat(["protocol_id", "model", "source", "where"], METRICS) : COLUMNS;
+      if (kind === "bib") save(items.filter(function (p, i, a) { return a.findIndex(function (q) { return q.bib === p.bib; }) === i; })
+        .map(function (p) { return p.bib; }).join("\n"), "application/x-bibtex", name);
       else if (kind === "json") save(JSON.stringify(items.map(record), null, 1) + "\n", "application/json", name);
-      else save([COLUMNS.join(",")].concat(items.map(function (p) { var r = record(p); return COLUMNS.map(function (c) { return csvCell(r[c]); }).join(","); })).join("\r\n") + "\r\n", "text/csv", name);
+      else save([cols.join(",")].concat(items.map(function (p) { var r = record(p); return cols.map(function (c) { return csvCell(r[c]); }).join(","); })).join("\r\n") + "\r\n", "text/csv", name);
     }
     function chosen() { return papers.filter(function (p) { return selected.has(p.key); }); }
 
@@ -400,9 +451,32 @@
       } catch (e) { /* nothing to restore */ }
     }
 
-    fetch(root.getAttribute("data-src")).then(function (r) { return r.json(); }).then(function (d) {
+    var defaultSort = sortCol, metricCols = [];
+    var loads = [fetch(root.getAttribute("data-src")).then(function (r) { return r.json(); })];
+    if (RESULTS) loads.push(fetch(root.getAttribute("data-results")).then(function (r) { return r.json(); }));
+    Promise.all(loads).then(function (got) {
+      var d = got[0];
       tax = d.taxonomy;
-      papers = d.papers.map(function (p, i) {
+      var items = d.papers;
+      if (RESULTS) {
+        var pid = root.getAttribute("data-protocol"), paperOf = {};
+        d.papers.forEach(function (p) { paperOf[p.key] = p; });
+        items = got[1].rows.filter(function (r) { return r.protocol_id === pid && paperOf[r.key]; }).map(function (r, i) {
+          var p = Object.assign({}, paperOf[r.key]);
+          p.paper = r.key; p.key = r.key + "#" + i; p._row = r;
+          return p;
+        });
+        metricCols = METRICS.filter(function (m) { return items.some(function (p) { return p._row.metrics[m] !== undefined; }); });
+        var head = document.querySelector("#survey-table thead tr");
+        var lossTh = head.querySelector("th[data-col=losses]");
+        metricCols.forEach(function (m) {
+          var th = el("th", null, "c-metric"); th.scope = "col"; th.setAttribute("data-col", m);
+          var b = el("button", METRIC_LABEL[m]); b.type = "button";
+          b.title = HIGHER[m] ? "higher is better" : "lower is better"; th.appendChild(b);
+          head.insertBefore(th, lossTh);
+        });
+      }
+      papers = items.map(function (p, i) {
         p._i = i; p._losses = new Set(p.losses); p._arch = new Set(p.architecture); p._dom = new Set(p.domains); p._data = new Set(p.datasets);
         p._hay = (p.title + " " + p.authors.join(" ") + " " + p.summary).toLowerCase(); p._venue = p.venue.toLowerCase();
         byKey[p.key] = p;

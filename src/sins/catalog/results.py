@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 #: benchmarks and the metrics each reports
 DEPTH_METRICS = ("abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "a2", "a3")
@@ -77,38 +77,63 @@ class ResultRow(BaseModel):
             raise ValueError(f"resolution {v!r}: write width x height, e.g. '640x192'")
         return v
 
-    @model_validator(mode="after")
-    def _ranges(self) -> "ResultRow":
-        kind = BENCHMARKS[self.benchmark]["kind"]
+    @field_validator("split")
+    @classmethod
+    def _split(cls, v: str, info: ValidationInfo) -> str:
+        if info.data.get("benchmark") == "kitti-eigen" and v not in ("eigen", "eigen_benchmark"):
+            raise ValueError(f"{v!r} is not a KITTI Eigen split: use eigen (697 test images, original ground truth) "
+                             "or eigen_benchmark (652 images, improved ground truth)")
+        return v
+
+    @field_validator("metrics")
+    @classmethod
+    def _ranges(cls, m: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        bench = info.data.get("benchmark")
+        if bench not in BENCHMARKS:  # the benchmark's own error is reported
+            return m
+        kind = BENCHMARKS[bench]["kind"]
         valid = DEPTH_METRICS if kind == "depth" else STEREO_METRICS
-        problems = []
-        for k, v in self.metrics.items():
-            if k not in valid:
-                problems.append(f"metrics.{k}: not a {kind} metric of {self.benchmark} (valid: {', '.join(valid)})")
-        m = self.metrics
+        problems = [f"{k} is not a {kind} metric of {bench} (valid: {', '.join(valid)})" for k in m if k not in valid]
         if kind == "depth":
             if "abs_rel" in m and not 0 < m["abs_rel"] < 1:
-                problems.append(f"metrics.abs_rel: {m['abs_rel']} is outside (0, 1)")
+                problems.append(f"abs_rel {m['abs_rel']:g} is outside the valid range (0, 1)")
             for k in ("sq_rel", "rmse", "rmse_log"):
                 if k in m and not m[k] > 0:
-                    problems.append(f"metrics.{k}: {m[k]} must be positive")
+                    problems.append(f"{k} {m[k]:g} must be positive")
             for k in ("a1", "a2", "a3"):
                 if k in m and not 0 <= m[k] <= 1:
-                    problems.append(f"metrics.{k}: {m[k]} is outside [0, 1] (write 0.877, not 87.7)")
+                    problems.append(f"{k} {m[k]:g} is outside the valid range [0, 1] (write 0.877, not 87.7)")
             ds = [m[k] for k in ("a1", "a2", "a3") if k in m]
             if ds != sorted(ds):
-                problems.append(f"metrics: the deltas must not decrease (a1 <= a2 <= a3), got {', '.join(map(str, ds))}")
-            if self.benchmark == "kitti-eigen" and self.split not in ("eigen", "eigen_benchmark"):
-                problems.append(f"split: {self.split!r} is not a KITTI Eigen split (eigen or eigen_benchmark)")
+                problems.append(f"the deltas must not decrease (a1 <= a2 <= a3), got {', '.join(f'{d:g}' for d in ds)}")
         else:
             if "epe" in m and not m["epe"] > 0:
-                problems.append(f"metrics.epe: {m['epe']} must be positive")
+                problems.append(f"epe {m['epe']:g} must be positive")
             for k in ("d1_all", "d1_noc", "d1_bg", "d1_fg", "bad3"):
                 if k in m and not 0 <= m[k] <= 1:
-                    problems.append(f"metrics.{k}: {m[k]} is outside [0, 1] (write 0.0455 for 4.55 %)")
+                    problems.append(f"{k} {m[k]:g} is outside the valid range [0, 1] (write 0.0455 for 4.55 %)")
         if problems:
             raise ValueError("; ".join(problems))
-        return self
+        return m
+
+    def protocol_table(self) -> list[tuple[str, str]]:
+        """Every protocol field as (name, value), with 'not stated' where the source does not say."""
+        def yes_no(v):
+            return "not stated" if v is None else ("yes" if v else "no")
+
+        gt = self.ground_truth
+        if gt == "dataset":
+            gt = "not stated" if self.benchmark == "kitti-eigen" else "the benchmark's"
+        depth = BENCHMARKS[self.benchmark]["kind"] == "depth"
+        return [("benchmark", BENCHMARKS[self.benchmark]["name"]), ("split", self.split), ("ground truth", gt),
+                ("input resolution", self.resolution or "not stated"),
+                *([("depth cap", f"{self.cap:g} m" if self.cap else "not stated"),
+                   ("median scaling", yes_no(self.median_scaling))] if depth or self.cap or self.median_scaling is not None
+                  else []),
+                ("training supervision", self.supervision),
+                ("test-time refinement", yes_no(self.test_time_refinement)),
+                ("post-processing", yes_no(self.post_processing)),
+                *([("pixels", self.region)] if self.region != "n/a" else [])]
 
     def protocol_key(self) -> tuple:
         return tuple(getattr(self, f) for f in PROTOCOL_FIELDS)
@@ -118,6 +143,8 @@ class ResultRow(BaseModel):
         parts = [self.benchmark, self.split]
         if self.ground_truth != "dataset":
             parts.append(f"{self.ground_truth} ground truth")
+        elif self.benchmark == "kitti-eigen":
+            parts.append("ground truth not stated")
         if self.resolution:
             parts.append(self.resolution)
         if self.cap:
@@ -132,3 +159,145 @@ class ResultRow(BaseModel):
         if self.region != "n/a":
             parts.append(f"{self.region} pixels")
         return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- queries
+
+
+RESULT_COLUMNS = ["key", "title", "year", "venue", "code", "benchmark", "protocol", "protocol_id", *PROTOCOL_FIELDS[1:],
+                  "backbone", "pretraining", "model", *DEPTH_METRICS, *STEREO_METRICS, "source", "where", "notes"]
+SORTABLE = (*DEPTH_METRICS, *STEREO_METRICS, "year")
+#: metrics where a larger value is better
+HIGHER_IS_BETTER = {"a1", "a2", "a3"}
+
+
+def protocol_id(row: ResultRow) -> str:
+    """A stable, URL-safe name of a row's protocol key, e.g. 'eigen-original-640x192-cap80-ms-M'."""
+    import hashlib
+
+    parts = [row.split, row.ground_truth]
+    parts.append(row.resolution or "res-unstated")
+    parts.append(f"cap{row.cap:g}" if row.cap else "cap-unstated")
+    parts.append({True: "ms", False: "no-ms", None: "ms-unstated"}[row.median_scaling])
+    parts.append(row.supervision.replace("+", "plus"))
+    if row.test_time_refinement:
+        parts.append("ttr")
+    elif row.test_time_refinement is None:
+        parts.append("ttr-unstated")
+    if row.post_processing:
+        parts.append("pp")
+    elif row.post_processing is None:
+        parts.append("pp-unstated")
+    if row.region != "n/a":
+        parts.append(row.region)
+    slug = "-".join(p.replace("_", "-").replace(".", "p") for p in parts)
+    return slug if len(slug) <= 90 else slug[:80] + "-" + hashlib.sha1(slug.encode()).hexdigest()[:8]
+
+
+def results_frame(papers) -> "pd.DataFrame":
+    """One row per reported result, with the paper's key, title, year, venue and code."""
+    import pandas as pd
+
+    rows = []
+    for p in papers:
+        for r in p.results:
+            d = {"key": p.key, "title": p.title, "year": p.year, "venue": p.venue, "code": p.code,
+                 "benchmark": r.benchmark, "protocol": r.protocol_label(), "protocol_id": protocol_id(r)}
+            for f in PROTOCOL_FIELDS[1:]:
+                d[f] = getattr(r, f)
+            d.update(backbone=r.backbone, pretraining=r.pretraining, model=r.model, source=r.source, where=r.where,
+                     notes=r.notes)
+            for m in (*DEPTH_METRICS, *STEREO_METRICS):
+                d[m] = r.metrics.get(m, float("nan"))
+            rows.append(d)
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+ROW_SUPERVISION = ("M", "S", "MS", "M+D", "S+D", "MS+D", "other")
+
+
+def filter_results(catalog, benchmark: str | None = None, protocol: str | None = None,
+                   supervision: str | list[str] | None = None, sort: str | None = None, **paper_filters) -> "pd.DataFrame":
+    """Reported results of the papers that match the catalog filters (any argument of
+    :func:`sins.catalog.query.filter_papers`), optionally of one benchmark and protocol.
+
+    ``supervision`` may name a row's training signal (M, S, MS, M+D ...) or the catalog's (mono-video ...);
+    ``protocol`` is a :func:`protocol_id`. ``sort`` names a metric: lower first, except the deltas."""
+    from .errors import UnknownIdError
+    from .query import _as_list, filter_papers
+
+    sup = _as_list(supervision)
+    row_sup = [s for s in sup if s in ROW_SUPERVISION]
+    paper_sup = [s for s in sup if s not in ROW_SUPERVISION]
+    if benchmark is not None and benchmark not in BENCHMARKS:
+        raise UnknownIdError("benchmark", benchmark, BENCHMARKS)
+    if sort is not None and sort not in SORTABLE:
+        raise UnknownIdError("sort column", sort, SORTABLE)
+    papers_df = filter_papers(catalog, supervision=paper_sup or None, **paper_filters)
+    keep = set(papers_df["key"])
+    df = results_frame([catalog.papers[k] for k in catalog.papers if k in keep])
+    if benchmark:
+        df = df[df["benchmark"] == benchmark]
+    if protocol:
+        df = df[df["protocol_id"] == protocol]
+    if row_sup:
+        df = df[df["supervision"].isin(row_sup)]
+    if sort:
+        df = df.sort_values([sort, "year", "key"], ascending=[sort not in HIGHER_IS_BETTER, True, True], na_position="last",
+                            kind="stable")
+    else:
+        df = df.sort_values(["benchmark", "protocol_id", "year", "key"], kind="stable")
+    return df.reset_index(drop=True)
+
+
+def protocols(df) -> list[dict]:
+    """The protocols present in a results frame: id, label, benchmark, rows, papers (most papers first)."""
+    out = []
+    for (bench, pid), g in df.groupby(["benchmark", "protocol_id"], sort=False):
+        out.append({"benchmark": bench, "protocol_id": pid, "protocol": g["protocol"].iloc[0], "rows": len(g),
+                    "papers": g["key"].nunique()})
+    return sorted(out, key=lambda x: (x["benchmark"], -x["papers"], x["protocol_id"]))
+
+
+def loss_term_comparison(catalog, benchmark: str = "kitti-eigen", metric: str = "abs_rel", min_papers: int = 2,
+                         years_per_bin: int = 2) -> dict:
+    """What the loss terms buy, observationally: within each protocol, each paper's best row on ``metric``;
+    for each loss term, the papers that use it against those that do not, **in the same period**
+    (``years_per_bin`` years, e.g. 2019-2020); the difference of medians per period, averaged with weights
+    min(n_with, n_without) over the periods where both groups exist. Negative means the papers with the term
+    report a lower (better) error. A term is compared only with at least ``min_papers`` papers on each side."""
+    import statistics
+
+    df = results_frame(list(catalog.papers.values()))
+    df = df[(df["benchmark"] == benchmark) & df[metric].notna()]
+    better_low = metric not in HIGHER_IS_BETTER
+    best = (df.sort_values(metric, ascending=better_low).groupby(["protocol_id", "key"], sort=False).head(1))
+    out = {"benchmark": benchmark, "metric": metric, "years_per_bin": years_per_bin, "min_papers": min_papers,
+           "protocols": [], "caveat": (
+        "Observational: papers differ in far more than one loss term (architecture, resolution, training data, "
+        "schedule, pretraining), and which terms a paper uses is not random. A difference here is an association "
+        "within a protocol and a period of years, not the effect of the term.")}
+    terms = sorted({t for p in catalog.papers.values() for t in p.losses})
+    for pid, g in best.groupby("protocol_id"):
+        if g["key"].nunique() < 2 * min_papers:
+            continue
+        item = {"protocol_id": pid, "protocol": g["protocol"].iloc[0], "papers": int(g["key"].nunique()), "terms": []}
+        for t in terms:
+            diffs, weights, n_with, n_without = [], [], 0, 0
+            for _y, gy in g.groupby(g["year"] // years_per_bin):
+                w = [v for k, v in zip(gy["key"], gy[metric]) if t in catalog.papers[k].losses]
+                wo = [v for k, v in zip(gy["key"], gy[metric]) if t not in catalog.papers[k].losses]
+                if w and wo:
+                    diffs.append(statistics.median(w) - statistics.median(wo))
+                    weights.append(min(len(w), len(wo)))
+                    n_with += len(w)
+                    n_without += len(wo)
+            if n_with >= min_papers and n_without >= min_papers:
+                d = sum(a * b for a, b in zip(diffs, weights)) / sum(weights)
+                item["terms"].append({"term": t, "difference": d, "papers_with": n_with, "papers_without": n_without,
+                                      "years": len(diffs)})
+        item["terms"].sort(key=lambda x: x["difference"] if better_low else -x["difference"])
+        out["protocols"].append(item)
+    return out
+
+

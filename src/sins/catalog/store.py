@@ -88,6 +88,12 @@ def _pydantic_problems(err: ValidationError, shown: str, lines: Lines, model_fie
             )
         elif kind == "missing":
             msg = f"missing required field {loc[-1]!r}"
+            if loc[0] == "results" and len(loc) == 3:
+                from .results import ResultRow
+
+                f = ResultRow.model_fields.get(str(loc[-1]))
+                if f is not None and f.description:
+                    msg += f": {f.description}"
             probs.append(Problem(shown, lines.line(loc[:-1]), _loc_text(loc), msg))
             continue
         elif kind == "literal_error" and loc[0] == "losses":

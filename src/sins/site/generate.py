@@ -85,9 +85,9 @@ CLAIM_COLUMNS = {
     "5": ["group", "configurations", "divergence", "diverging", "oracle gap", "oracle gap low", "oracle gap high"],
 }
 RESULT_COLS = ["benchmark", "split", "ground_truth", "resolution", "cap", "median_scaling", "supervision", "model",
-               "abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "epe", "d1_all", "where"]
-RESULT_LABELS = {"ground_truth": "ground truth", "median_scaling": "median scaling", "abs_rel": "AbsRel", "sq_rel": "SqRel",
-                 "rmse": "RMSE", "rmse_log": "RMSE log", "a1": "δ<1.25", "epe": "EPE", "d1_all": "D1-all", "where": "read from"}
+               "abs_rel", "sq_rel", "rmse", "rmse_log", "a1", "a2", "a3", "epe", "d1_all", "d1_noc", "where", "leaderboard"]
+RESULT_LABELS = {"leaderboard": "leaderboard", "ground_truth": "ground truth", "median_scaling": "median scaling", "abs_rel": "AbsRel", "sq_rel": "SqRel",
+                 "rmse": "RMSE", "rmse_log": "RMSE log", "a1": "δ<1.25", "a2": "δ<1.25²", "a3": "δ<1.25³", "d1_noc": "D1-noc", "epe": "EPE", "d1_all": "D1-all", "where": "read from"}
 
 
 def esc(text: Any, pre: bool = False) -> str:
@@ -196,10 +196,17 @@ def paper_page(p, tax, results: dict[str, dict], bib: str) -> str:
                                      result_labels=RESULT_LABELS))
 
 
-def result_row(r) -> dict:
+def result_row(r, pre: str = "../../") -> dict:
+    """A paper page's row: the protocol, the numbers, the source one click away and the row's leaderboard."""
+    from markupsafe import Markup
+
+    from sins.catalog.results import protocol_id
+
     row = {k: getattr(r, k) for k in ("benchmark", "split", "ground_truth", "resolution", "cap", "median_scaling",
-                                       "supervision", "model", "where")}
+                                       "supervision", "model")}
     row.update(r.metrics)
+    row["where"] = Markup('<a href="{}" rel="noopener">{}</a>').format(r.source, r.where)
+    row["leaderboard"] = Markup('<a href="{}leaderboards/{}/{}/">protocol</a>').format(pre, r.benchmark, protocol_id(r))
     return row
 
 
@@ -412,6 +419,75 @@ def atom_feed(days: list[tuple[str, list]], limit: int = 200) -> str:
     return "\n".join(out) + "\n"
 
 
+# --------------------------------------------------------------------------- leaderboards
+
+
+def _metric_cols(df) -> list[str]:
+    from sins.catalog.results import DEPTH_METRICS, STEREO_METRICS
+
+    return [m for m in (*DEPTH_METRICS, *STEREO_METRICS) if df[m].notna().any()]
+
+
+def leaderboard_files(cat) -> dict[str, str]:
+    """``leaderboards.md`` (benchmarks, their protocols and what the loss terms buy), one page per benchmark and
+    protocol, and ``assets/results.json`` (every row, read by the pages' table)."""
+    from markupsafe import Markup
+
+    from sins.catalog.results import (BENCHMARKS, HIGHER_IS_BETTER, filter_results, loss_term_comparison, protocol_id,
+                                      protocols)
+
+    df = filter_results(cat)
+    files: dict[str, str] = {}
+    rows = []
+    for r in df.itertuples(index=False):
+        d = r._asdict()
+        rows.append({"key": d["key"], "protocol_id": d["protocol_id"], "model": d["model"], "source": d["source"],
+                     "where": d["where"], "metrics": {m: d[m] for m in _metric_cols(df) if d[m] == d[m]}})
+    files["assets/results.json"] = json.dumps({"rows": rows}, ensure_ascii=False, separators=(",", ":"))
+    by_bench: dict[str, list] = {}
+    for pr in protocols(df):
+        bench, pid = pr["benchmark"], pr["protocol_id"]
+        g = df[(df["benchmark"] == bench) & (df["protocol_id"] == pid)]
+        cols = _metric_cols(g)
+        sort = next((m for m in ("abs_rel", "d1_all", "epe", "rmse") if m in cols), cols[0] if cols else "year")
+        g = g.sort_values([sort, "year", "key"], ascending=[sort not in HIGHER_IS_BETTER, True, True], na_position="last",
+                          kind="stable") if sort != "year" else g
+        static = []
+        for r in g.to_dict("records"):
+            item = {"paper": Markup('<a href="../../../papers/{}/">{}</a>').format(r["key"], r["title"]), "year": r["year"],
+                    "model": r["model"], "source": Markup('<a href="{}" rel="noopener">{}</a>').format(r["source"], r["where"])}
+            item.update({m: (None if r[m] != r[m] else r[m]) for m in cols})
+            static.append(item)
+        name = BENCHMARKS[bench]["name"]
+        first = g.iloc[0]
+        definition = next(row for row in cat.papers[first["key"]].results
+                          if protocol_id(row) == pid).protocol_table()
+        label = pr["protocol"].split(", ", 1)[1] if ", " in pr["protocol"] else pr["protocol"]
+        files[f"leaderboards/{bench}/{pid}.md"] = page(
+            "leaderboard.html", **_ctx(front=front_matter(f"{name}: {label}", hide=("navigation", "toc")), title=f"{name}: {label}", bench_name=name,
+                                       n_rows=pr["rows"], n_papers=pr["papers"], label=label, protocol_id=pid, sort=sort,
+                                       static_rows=static, static_cols=["paper", "year", "model", *cols, "source"],
+                                       labels=RESULT_LABELS, results_mode=True,
+                                       definition=definition))
+        by_bench.setdefault(bench, []).append(
+            {"protocol": Markup('<a href="{}/{}/">{}</a>').format(bench, pid, label), "papers": pr["papers"],
+             "rows": pr["rows"]})
+    comparison = loss_term_comparison(cat)
+    names = {t: term.name for t, term in cat.taxonomy.group("losses").items()}
+    for item in comparison["protocols"]:
+        item["link"] = Markup('<a href="{}/{}/">{}</a>').format(comparison["benchmark"], item["protocol_id"],
+                                                               item["protocol"].split(", ", 1)[1])
+        item["term_rows"] = [{
+            "loss term": Markup('<a href="../taxonomy/losses/{}/">{}</a>').format(t["term"], names.get(t["term"], t["term"])),
+            "difference": t["difference"], "papers with": t["papers_with"], "papers without": t["papers_without"],
+            "periods": t["years"]} for t in item["terms"]]
+    benchmarks = [(b, by_bench[b]) for b in BENCHMARKS if b in by_bench]
+    files["leaderboards.md"] = page(
+        "leaderboards.html", **_ctx(benchmarks=benchmarks, bench_names={b: v["name"] for b, v in BENCHMARKS.items()},
+                                    n_rows=len(df), n_papers=int(df["key"].nunique()), comparison=comparison))
+    return files
+
+
 def survey_data(cat, bibs: dict[str, str]) -> dict:
     tax = cat.taxonomy
     papers = []
@@ -459,6 +535,8 @@ def generate_files(catalog: str | Path, results: str | Path | None = None, chart
         files.update(figs)
     files["changes.md"], files["feed.xml"] = changes_page(cat)
     files["assets/catalog.json"] = json.dumps(survey_data(cat, bibs), ensure_ascii=False, separators=(",", ":"))
+    files["survey.md"] = page("survey.html", results_mode=False)
+    files.update(leaderboard_files(cat))
     tested = {t for r in res.values() for t in r["tests"]}
     used_losses = {l for p in papers for l in p.losses}
     files["_counts.json"] = json.dumps({

@@ -45,7 +45,9 @@ def _finalize(value: Any) -> Any:
 
 
 def fmt(v: Any) -> str:
-    """A number as people read it; lists joined; None as a dash."""
+    """A number as people read it; lists joined; None as a dash (markup built by the generator passes through)."""
+    if isinstance(v, Markup):
+        return v
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
@@ -106,6 +108,8 @@ def page(template: str, **ctx: Any) -> str:
     return tidy(env().get_template(template).render(**ctx))
 
 
-def front_matter(title: str) -> Markup:
-    """Front matter with an HTML-escaped page title (the theme puts page.title in <title> and the nav unescaped)."""
-    return Markup(f"---\ntitle: {json.dumps(html.escape(title, quote=True))}\n---")
+def front_matter(title: str, hide: tuple[str, ...] = ()) -> Markup:
+    """Front matter with an HTML-escaped page title (the theme puts page.title in <title> and the nav unescaped);
+    ``hide`` lists the theme's parts to hide (navigation, toc)."""
+    extra = "".join(f"\n  - {h}" for h in hide)
+    return Markup(f"---\ntitle: {json.dumps(html.escape(title, quote=True))}" + (f"\nhide:{extra}" if hide else "") + "\n---")
