@@ -526,3 +526,24 @@ def test_leaderboard_downloads_hold_the_filtered_rows(page, site_url):
     with page.expect_download() as d:
         page.click("#bib-filtered")
     assert sorted(_bib_keys(d.value)) == ["delta2019both", "gamma2018census"]  # one entry per paper
+
+
+def test_figures_are_sharp_at_their_displayed_size(browser, results_site_url):
+    """Every figure has at least as many pixels as it is shown with (no upscaled raster), on the stats, the
+    experiments and an experiment's own page."""
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        for path in ["stats/", "experiments/", "experiments/smoothness_weights/"]:
+            pg.goto(results_site_url + path)
+            pg.wait_for_load_state("networkidle")
+            imgs = pg.evaluate("""async () => {
+                const imgs = Array.from(document.querySelectorAll('article img'));
+                imgs.forEach(i => { i.loading = 'eager'; });
+                await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+                return imgs.map(i => [i.getAttribute('src'), i.naturalWidth, i.getBoundingClientRect().width]);
+            }""")
+            assert imgs, path
+            for src, natural, shown in imgs:
+                assert natural > 0 and natural >= shown - 1, (path, src, natural, shown)
+    finally:
+        pg.close()
