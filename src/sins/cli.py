@@ -475,7 +475,13 @@ def results_cmd(
             sys.stdout.write(json.dumps(c, indent=2) + "\n")
             return
         out.print(c["caveat"], markup=False)
+        if c["left_out"]:
+            out.print(f"Left out, their loss terms read only from an abstract: {', '.join(c['left_out'])}", markup=False)
         for p in c["protocols"]:
+            if not p["terms"]:
+                out.print(f"{p['protocol']} ({p['papers']} papers): no loss term has {c['min_papers']} papers on both "
+                          "sides within one period", markup=False)
+                continue
             t = Table(title=f"{p['protocol']} ({p['papers']} papers)")
             for col in ("loss term", f"{metric}: with - without", "papers with", "papers without", "periods"):
                 t.add_column(col)

@@ -203,6 +203,19 @@ def test_loss_term_comparison_is_year_matched_and_counts_papers(res_catalog):
     assert mr["difference"] == pytest.approx(expected)
     assert (mr["papers_with"], mr["papers_without"], mr["years"]) == (4, 2, 2)
     assert all(t["papers_with"] >= 2 and t["papers_without"] >= 2 for t in proto["terms"])
+    assert c["left_out"] == []
+
+
+def test_papers_tagged_from_an_abstract_stay_out_of_the_comparison(res_catalog):
+    path = res_catalog / "papers" / "f2020six.yaml"
+    path.write_text(path.read_text().replace("l1: paper", "l1: abstract").replace("evidence:\n", "evidence:\n  abstract: https://example.org/abs\n", 1))
+    cat = load_catalog(res_catalog)
+    assert cat.papers["f2020six"].losses == {"l1": "abstract"}
+    c = loss_term_comparison(cat, min_papers=2)
+    assert c["left_out"] == ["f2020six"]
+    # without f2020six, 2020-2021 has no paper without min_reprojection, and 2018-2019 only one (b2019two)
+    (proto,) = c["protocols"]
+    assert proto["papers"] == 5 and not any(t["term"] == "min_reprojection" for t in proto["terms"])
 
 
 # --------------------------------------------------------------------------- the command

@@ -260,20 +260,27 @@ def protocols(df) -> list[dict]:
 
 
 def loss_term_comparison(catalog, benchmark: str = "kitti-eigen", metric: str = "abs_rel", min_papers: int = 2,
-                         years_per_bin: int = 2) -> dict:
+                         years_per_bin: int = 2, evidence: tuple[str, ...] = ("code", "paper")) -> dict:
     """What the loss terms buy, observationally: within each protocol, each paper's best row on ``metric``;
     for each loss term, the papers that use it against those that do not, **in the same period**
     (``years_per_bin`` years, e.g. 2019-2020); the difference of medians per period, averaged with weights
     min(n_with, n_without) over the periods where both groups exist. Negative means the papers with the term
-    report a lower (better) error. A term is compared only with at least ``min_papers`` papers on each side."""
+    report a lower (better) error. A term is compared only with at least ``min_papers`` papers on each side.
+
+    Only papers whose loss terms were read from the sources in ``evidence`` (by default the official code or
+    the paper's text) take part: for a paper tagged from its abstract, a missing tag means "not read", not
+    "not used", so it could not stand on the 'without' side. The papers left out are counted."""
     import statistics
 
+    read = {k for k, p in catalog.papers.items() if p.losses and all(lv in evidence for lv in p.losses.values())}
     df = results_frame(list(catalog.papers.values()))
     df = df[(df["benchmark"] == benchmark) & df[metric].notna()]
+    left_out = sorted(set(df["key"]) - read)
+    df = df[df["key"].isin(read)]
     better_low = metric not in HIGHER_IS_BETTER
     best = (df.sort_values(metric, ascending=better_low).groupby(["protocol_id", "key"], sort=False).head(1))
     out = {"benchmark": benchmark, "metric": metric, "years_per_bin": years_per_bin, "min_papers": min_papers,
-           "protocols": [], "caveat": (
+           "evidence": list(evidence), "left_out": left_out, "protocols": [], "caveat": (
         "Observational: papers differ in far more than one loss term (architecture, resolution, training data, "
         "schedule, pretraining), and which terms a paper uses is not random. A difference here is an association "
         "within a protocol and a period of years, not the effect of the term.")}
