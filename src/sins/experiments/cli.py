@@ -134,6 +134,88 @@ def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to r
 
 
 @app.command()
+def probe(loss: list[str] = typer.Option([], "--loss", "-l", help="taxonomy loss id (repeat), e.g. --loss ssim --loss l1"),
+          architecture: list[str] = typer.Option([], "--architecture", "-a", help="taxonomy architecture id "
+                                                 "(unet-cnn, correlation-2d, cost-volume-3d, pixel-field, pose-cnn)"),
+          domain: str = typer.Option("driving", "--domain", help="driving | indoor | medical"),
+          profile: str = typer.Option("quick", help="quick (minutes) | standard (the reference scale, longer)"),
+          seeds: Optional[str] = typer.Option(None, help="comma-separated seeds (default: the template's, at least three)"),
+          steps: Optional[int] = typer.Option(None, min=1, help="training steps instead of the profile's (a quicker look; "
+                                              "the verdict then speaks for that schedule only)"),
+          out: Path = typer.Option(Path("build/probe"), help="where the probe's results folder and spec are written"),
+          folder: Path = typer.Option(Path("experiments"), help="folder of the committed specs the probe takes its "
+                                      "data and schedule from"),
+          catalog: Path = typer.Option(Path("catalog"), help="catalog folder (to tell unknown ids from unimplemented ones)"),
+          fmt: str = typer.Option("table", "--format", help="table | json"),
+          list_ids: bool = typer.Option(False, "--list", help="print the runnable ids and exit")) -> None:
+    """Build an experiment from taxonomy ids, run it, and print its verdict with the numbers behind it."""
+    from .probe import ARCHITECTURES, DOMAINS, TERMS, ProbeError, build_spec, spec_yaml
+
+    if list_ids:
+        for t in sorted(TERMS):
+            typer.echo(f"{t}\t{TERMS[t].task or 'stereo or video'}\t{TERMS[t].note}".rstrip())
+        typer.echo(f"architectures: {', '.join(ARCHITECTURES)}; domains: {', '.join(DOMAINS)}")
+        return
+    if fmt not in ("table", "json"):
+        _fail(f"--format must be 'table' or 'json', not {fmt!r}", 2)
+    seed_list = None
+    if seeds:
+        try:
+            seed_list = [int(x) for x in seeds.split(",") if x.strip()]
+        except ValueError:
+            _fail(f"--seeds must be comma-separated integers, not {seeds!r}", 2)
+    from sins.catalog.store import load_taxonomy
+
+    tax, _probs = load_taxonomy(catalog / "taxonomy.yaml")
+    try:
+        spec = build_spec(loss, architecture, domain, folder=folder, seeds=seed_list, taxonomy=tax)
+    except (ProbeError, ValueError) as e:
+        _fail(str(e), 2)
+    if profile not in spec.profiles:
+        _fail(f"profile {profile!r} is not defined for this architecture (it has: {', '.join(spec.profiles)})", 2)
+    if steps is not None:
+        prof = spec.profiles[profile]
+        prof["steps"] = steps
+        prof["eval_every"] = max(1, min(int(prof.get("eval_every", 10)), steps // 10 or 1))
+        prof["checkpoint_every"] = steps
+    from .runner import SpecError, run_spec
+    from .train import ConfigError, NonFiniteLoss
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{spec.name}.yaml").write_text(spec_yaml(spec))
+    try:
+        s = run_spec(spec, profile, results=out, scratch=out / "runs", log=lambda m: typer.echo(m, err=True),
+                     folder=out)
+    except SpecError as e:
+        _fail(str(e), 2)
+    except (ConfigError, NonFiniteLoss) as e:
+        _fail(f"{spec.name}: {e}")
+    from .runner import _finite
+
+    if fmt == "json":
+        typer.echo(json.dumps(_finite({k: s[k] for k in ("name", "tests", "architecture", "domain", "profile", "seeds",
+                                                         "verdict", "reason", "numbers", "per_cause", "oracle_gap",
+                                                         "failed_runs")}), indent=1))
+        return
+    n = s["numbers"]
+    typer.echo(f"{spec.title} ({profile} profile, seeds {', '.join(map(str, s['seeds']))})")
+    typer.echo(f"verdict: {s['verdict']}" + (f" ({s['reason']})" if s.get("reason") else ""))
+    for key, label in (("mean_excess", "excess cost of trusting the loss (mean)"), ("excess_low", "95% interval, low"),
+                       ("excess_high", "95% interval, high"), ("tolerance", "tolerance"), ("p_value", "p (one-sided)"),
+                       ("mean_best_error", "best error (mean)"), ("mean_baseline_error", "constant prediction's error")):
+        if isinstance(n.get(key), (int, float)):
+            typer.echo(f"  {label}: {n[key]:.4g}")
+    if isinstance(n.get("oracle_gap_mean"), (int, float)):
+        typer.echo(f"  oracle gap (held-out L_syn at the truth minus at the prediction, mean): {n['oracle_gap_mean']:.4g} "
+                   f"(95% {n['oracle_gap_low']:.4g} to {n['oracle_gap_high']:.4g})")
+    for cause, v in sorted((s.get("per_cause") or {}).items()):
+        typer.echo(f"  {cause}: {v.get('verdict', v) if isinstance(v, dict) else v}")
+    if s["failed_runs"]:
+        typer.echo(f"  failed runs: {len(s['failed_runs'])} ({'; '.join(f['reason'] for f in s['failed_runs'])})")
+    typer.echo(f"results: {out / spec.name}/ (spec: {out / spec.name}.yaml)")
+
+
+@app.command()
 def analyse(results: Path = typer.Option(Path("experiments/results"), help="results folder"),
             sweep: bool = typer.Option(True, "--sweep/--no-sweep", help="recompute the aleatoric sweep (else reuse the last)"),
             fmt: str = typer.Option("table", "--format", help="table | json")) -> None:
