@@ -13,6 +13,15 @@
 3. The procedural renderer at 96x192 (the scale of the standard profile): area-integrated pixels
    (3 x 3 sub-samples, the default) against point sampling (1 ray per pixel), interleaved repeats,
    median seconds per stereo scene; the goal is under 1 s per scene.
+4. Seeds side by side (``--only seeds`` runs this part alone). For each model family, at the standard
+   profile's size and batch: the training step and the held-out evaluation of one run alone in the
+   process with every CPU thread (how the seeds were trained, one after another) against two runs at
+   once in two worker processes with one thread each and channels-last weights (how
+   ``sins experiments run --jobs 2`` trains them), interleaved repeats, median; plus a scene rendered
+   against a scene read from the scene cache. From these figures and each spec's runs, steps and
+   evaluations, the standard profile's total time both ways; the goal is a ratio of at least 2 and a
+   total of at most 4 hours. Measured totals of finished standard runs (``build/runs/standard``) are
+   printed beside the projection.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "site" / "docs" / "performance.md"
+SEEDS_DOC = ROOT / "site" / "docs" / "performance-seeds.md"
 
 
 def machine() -> str:
@@ -157,6 +167,191 @@ def bench_renderer(repeats: int = 5, size: tuple[int, int] = (96, 192)) -> dict:
     return {"median_s": med, "cost_ratio": med["area3x3"] / med["point"], "size": f"{size[1]}x{size[0]}"}
 
 
+# --------------------------------------------------------------------------- 4. seeds side by side
+
+FAMILIES = {  # model family -> the spec whose standard config represents it
+    "monounet (U-Net)": "monodepth_stereo",
+    "corrstereo (2-D correlation)": "census_stereo",
+    "costvolume (3-D cost volume)": "costvolume_stereo",
+    "depthpose (depth + pose, video)": "monodepth2_video",
+    "field (per-pixel)": "field_from_truth",
+}
+SCENES = ROOT / "build" / "scenes"
+
+
+def _family_config(name: str):
+    from sins.experiments.config import validate_config
+    from sins.experiments.specs import load_specs
+
+    spec = load_specs(ROOT / "experiments")[0][name]
+    d = spec.config_for("standard", 0)
+    batch = int(d.get("optim", {}).get("batch", 1))
+    d["data"]["count"] = batch  # one batch of training scenes; the held-out set as in the profile
+    return validate_config(d)
+
+
+def _step_child(name: str, mode: str, steps: int) -> None:
+    """Time ``steps`` training steps and one held-out evaluation of a family's standard config."""
+    from sins.experiments.config import resolve_max_disp
+    from sins.experiments.data.build import batch as make_batch
+    from sins.experiments.data.build import make_datasets
+    from sins.experiments.evaluation import evaluate
+    from sins.experiments.loop import build_model, channels_last, seed_everything
+    from sins.experiments.objectives import objective_for
+
+    if mode == "side":
+        torch.set_num_threads(1)
+    cfg = _family_config(name)
+    seed_everything(0)
+    train_set, held = make_datasets(cfg, scene_cache=SCENES)
+    cfg, _ = resolve_max_disp(cfg, train_set + held)
+    model = build_model(cfg, train_set, held if cfg.model.name == "field" else None)
+    if mode == "side":
+        model = channels_last(model)
+    optim = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
+    objective = objective_for(cfg.task)
+    b = make_batch(train_set[: cfg.optim.batch], torch.device("cpu"))
+
+    def step() -> None:
+        model.train()
+        loss = objective(model, b, cfg).loss
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        optim.step()
+
+    for _ in range(3):
+        step()
+    t = time.perf_counter()
+    for _ in range(steps):
+        step()
+    step_s = (time.perf_counter() - t) / steps
+    model.eval()
+    t = time.perf_counter()
+    evaluate(model, held, cfg, torch.device("cpu"))
+    print(json.dumps({"step_s": step_s, "eval_s": time.perf_counter() - t, "threads": torch.get_num_threads()}))
+
+
+def _spawn(name: str, mode: str, steps: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, __file__, "--step-child", name, "--mode", mode, "--steps", str(steps)],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def _read(p: subprocess.Popen) -> dict:
+    out, _ = p.communicate()
+    if p.returncode:
+        raise RuntimeError(f"benchmark child failed ({p.returncode})")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_seeds(repeats: int = 3, steps: int = 20) -> dict:
+    from sins.experiments.data.build import render_into_cache, scene_seeds
+
+    out: dict = {"families": {}}
+    for fam, name in FAMILIES.items():
+        cfg = _family_config(name)
+        render_into_cache(cfg, scene_seeds(cfg), SCENES)  # the children read the scenes; rendering is timed below
+        alone, side = [], []
+        for _ in range(repeats):
+            alone.append(_read(_spawn(name, "alone", steps)))
+            pair = [_spawn(name, "side", steps) for _ in range(2)]
+            side.append([_read(p) for p in pair])
+        a_step = statistics.median(r["step_s"] for r in alone)
+        a_eval = statistics.median(r["eval_s"] for r in alone)
+        s_step = statistics.median(statistics.mean(r["step_s"] for r in pair) for pair in side)
+        s_eval = statistics.median(statistics.mean(r["eval_s"] for r in pair) for pair in side)
+        out["families"][fam] = {
+            "spec": name, "alone_step_s": a_step, "alone_eval_s": a_eval, "threads_alone": alone[0]["threads"],
+            "side_step_s": s_step, "side_eval_s": s_eval,
+            # two runs advance together: throughput per step is half the time each takes
+            "ratio": a_step / (s_step / 2),
+        }
+    out["render"] = _render_vs_cache()
+    out["projection"] = project_standard(out)
+    out["measured"] = measured_standard()
+    return out
+
+
+def _render_vs_cache(repeats: int = 3) -> dict:
+    import tempfile
+
+    from sins.experiments.data import Dials, render_stereo
+    from sins.experiments.data.build import cached_render
+
+    dials = Dials(specular=1.5, repetitive=0.6, occluders=4, curved=3)
+    rend, read = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(repeats):
+            key = {"bench": k}
+            t = time.perf_counter()
+            cached_render(lambda: render_stereo("street", (96, 192), dials, seed=k), key, tmp)
+            rend.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            cached_render(lambda: None, key, tmp)
+            read.append(time.perf_counter() - t)
+    return {"render_s": statistics.median(rend), "read_s": statistics.median(read)}
+
+
+def _family_of(model: str, fams: dict) -> dict:
+    for fam, f in fams.items():
+        if fam.startswith(model + " "):
+            return f
+    raise KeyError(model)
+
+
+def project_standard(b: dict) -> dict:
+    """The standard profile's total time, one run after another with rendering in each run (before) against two
+    runs side by side reading cached scenes rendered once, in parallel (now), from the measured figures."""
+    from sins.experiments.specs import load_specs
+
+    specs = load_specs(ROOT / "experiments")[0]
+    r = b["render"]
+    before = now = 0.0
+    runs = 0
+    per_spec = {}
+    for name, spec in sorted(specs.items()):
+        cfg = spec.config_for("standard", 0)
+        f = _family_of(cfg["model"]["name"], b["families"])
+        n = (1 + len(spec.variants)) * len(spec.seeds_for("standard"))
+        scenes = cfg["data"]["count"] + cfg["heldout"]["count"]
+        evals = cfg["steps"] // cfg["eval_every"] + 1
+        one = cfg["steps"] * f["alone_step_s"] + evals * f["alone_eval_s"]
+        side = cfg["steps"] * f["side_step_s"] + evals * f["side_eval_s"]
+        b_s = n * (scenes * r["render_s"] + one)
+        n_s = scenes * r["render_s"] / 2 + n * (scenes * r["read_s"] + side) / 2
+        per_spec[name] = {"runs": n, "before_s": b_s, "now_s": n_s}
+        before += b_s
+        now += n_s
+        runs += n
+    return {"runs": runs, "before_s": before, "now_s": now, "ratio": before / now, "per_spec": per_spec,
+            "note": "video specs are timed with the stereo scene's rendering figure; the final landscape of each run "
+                    "(about 1 s) is left out of both"}
+
+
+def measured_standard() -> dict:
+    """Wall times of finished standard runs, from ``build/runs/standard/<name>/timing.json``."""
+    out = {}
+    for f in sorted((ROOT / "build" / "runs" / "standard").glob("*/timing.json")):
+        t = json.loads(f.read_text())
+        out[f.parent.name] = t
+    return out
+
+
+def print_seeds(sb: dict) -> None:
+    print("seeds side by side (per training step; two runs at once count as half a step each):")
+    for fam, f in sb["families"].items():
+        print(f"  {fam:34s} alone {f['alone_step_s'] * 1e3:6.1f} ms/step ({f['threads_alone']} threads) | two side by "
+              f"side {f['side_step_s'] * 1e3:6.1f} ms/step each | ratio {f['ratio']:.2f}x")
+    r = sb["render"]
+    print(f"  scene 96x192: rendered {r['render_s']:.2f} s, read from the cache {r['read_s'] * 1e3:.1f} ms")
+    p = sb["projection"]
+    print(f"standard profile, {p['runs']} runs: one after another {p['before_s'] / 3600:.2f} h, side by side with cached "
+          f"scenes {p['now_s'] / 3600:.2f} h: batched-seeds ratio {p['ratio']:.2f}x (goal 2x; budget 4 h)")
+    if sb["measured"]:
+        tot = sum(t["wall_s"] for t in sb["measured"].values())
+        each = ", ".join(f"{k} {v['wall_s'] / 60:.0f} min" for k, v in sb["measured"].items())
+        print(f"measured standard runs: {len(sb['measured'])} experiments, {tot / 3600:.2f} h ({each})")
+
+
 def write_doc(ph: dict, ls: dict, mach: str, rd: dict | None = None) -> None:
     m = ph["median_s"]
     lines = [
@@ -189,17 +384,72 @@ def write_doc(ph: dict, ls: dict, mach: str, rd: dict | None = None) -> None:
     DOC.write_text("\n".join(lines))
 
 
+def write_seeds_doc(sb: dict, mach: str) -> None:
+    p = sb["projection"]
+    lines = [
+        "# Training the seeds side by side",
+        "",
+        "How the standard profile fits its budget on a small CPU, measured side by side in one run",
+        "(`python benchmarks/experiments.py --only seeds --write`).",
+        "",
+        f"Machine: {mach}.",
+        "",
+        "The runs of an experiment (its seeds and variants) are independent. `sins experiments run --jobs 2` trains two",
+        "at once in worker processes with one CPU thread each (small convolutions use one core far better than two),",
+        "with channels-last weights, and renders each procedural scene once, in parallel, into a cache that every",
+        "later run reads. Neither changes what a run computes.",
+        "",
+        "| Model family | One run alone (all threads) | Two runs side by side, each | Throughput ratio |",
+        "|---|---|---|---|",
+        *[f"| {fam} | {f['alone_step_s'] * 1e3:.1f} ms/step | {f['side_step_s'] * 1e3:.1f} ms/step | {f['ratio']:.2f}x |"
+          for fam, f in sb["families"].items()],
+        "",
+        f"A 96x192 scene takes {sb['render']['render_s']:.2f} s to render and {sb['render']['read_s'] * 1e3:.1f} ms to "
+        "read back from the cache.",
+        "",
+        f"**The standard profile** ({p['runs']} runs): {p['before_s'] / 3600:.2f} h one run after another, "
+        f"{p['now_s'] / 3600:.2f} h side by side with cached scenes, a ratio of **{p['ratio']:.2f}x** "
+        f"(projected from the figures above and each spec's steps and evaluations; {p['note']}).",
+        "",
+        "| Experiment | Runs | One after another | Side by side |",
+        "|---|---|---|---|",
+        *[f"| {k} | {v['runs']} | {v['before_s'] / 60:.0f} min | {v['now_s'] / 60:.0f} min |"
+          for k, v in p["per_spec"].items()],
+        "",
+    ]
+    if sb["measured"]:
+        lines += ["Measured wall time of the standard runs finished on this machine:", "",
+                  "| Experiment | Runs | Jobs | Wall time |", "|---|---|---|---|",
+                  *[f"| {k} | {v.get('runs', '?')} | {v.get('jobs', 1)} | {v['wall_s'] / 60:.0f} min |"
+                    for k, v in sb["measured"].items()], ""]
+    SEEDS_DOC.write_text("\n".join(lines))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--child")
     ap.add_argument("--hypotheses", type=int, default=256)
+    ap.add_argument("--only", choices=["seeds"], help="run one part of the benchmark")
+    ap.add_argument("--step-child")
+    ap.add_argument("--mode", choices=["alone", "side"])
+    ap.add_argument("--steps", type=int, default=20)
     a = ap.parse_args()
     if a.child:
         _child(a.child, a.hypotheses)
         return
+    if a.step_child:
+        _step_child(a.step_child, a.mode, a.steps)
+        return
     mach = machine()
     print("machine:", mach)
+    if a.only == "seeds":
+        sb = bench_seeds(steps=a.steps)
+        print_seeds(sb)
+        if a.write:
+            write_seeds_doc(sb, mach)
+            print("wrote", SEEDS_DOC.relative_to(ROOT))
+        return
     ph = bench_photometric()
     print("photometric:", json.dumps(ph, indent=1))
     ls = bench_landscape(a.hypotheses)
@@ -208,9 +458,12 @@ def main() -> None:
     print("motorcycle analysis:", json.dumps(an, indent=1))
     rd = bench_renderer()
     print("renderer:", json.dumps(rd, indent=1))
+    sb = bench_seeds(steps=a.steps)
+    print_seeds(sb)
     if a.write:
         write_doc(ph, ls, mach, rd)
-        print("wrote", DOC.relative_to(ROOT))
+        write_seeds_doc(sb, mach)
+        print("wrote", DOC.relative_to(ROOT), "and", SEEDS_DOC.relative_to(ROOT))
 
 
 if __name__ == "__main__":

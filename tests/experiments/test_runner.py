@@ -55,7 +55,7 @@ def test_run_spec_writes_a_complete_results_folder(tmp_path):
 def test_a_finished_run_is_not_trained_again_and_an_edited_one_is(tmp_path):
     spec = tiny_spec(variants={})
     run_spec(spec, "quick", results=tmp_path / "res", scratch=tmp_path / "scratch", log=lambda m: None)
-    done = tmp_path / "scratch" / "tiny" / "base-s0" / "done.json"
+    done = tmp_path / "scratch" / "quick" / "tiny" / "base-s0" / "done.json"
     stamp = done.stat().st_mtime_ns
     again = run_spec(spec, "quick", results=tmp_path / "res2", scratch=tmp_path / "scratch", log=lambda m: None)
     assert done.stat().st_mtime_ns == stamp  # reused
@@ -118,7 +118,7 @@ def test_full_profile_code_path_runs_one_step_on_each_kind_of_real_data(tmp_path
     assert s["data_root_used"] and s["profile"] == "full" and s["heldout_scenes"] >= RULE.min_heldout
     m = pd.read_csv(tmp_path / "res" / probe.name / "metrics.csv")
     assert set(m["step"]) == {0, 1} and m[error_metric(s["task"])].notna().all()
-    cfg = json.loads((tmp_path / "scratch" / probe.name / "base-s0" / "config.json").read_text())
+    cfg = json.loads((tmp_path / "scratch" / "full" / probe.name / "base-s0" / "config.json").read_text())
     assert cfg["data"]["source"] == source
     if s["task"] == "stereo":
         assert isinstance(cfg["max_disp"], int) and cfg["max_disp"] >= s["max_true_disparity"]
@@ -230,3 +230,42 @@ def test_cli_run_unknown_experiment_and_profile():
     r = CliRunner().invoke(app, ["run", "monodepth_stereo", "--profile", "huge", "--folder", str(ROOT / "experiments"),
                                  "--catalog", str(ROOT / "catalog")])
     assert r.exit_code == 2 and "huge" in r.output
+
+
+def test_runs_side_by_side_give_the_numbers_of_runs_one_after_another(tmp_path):
+    """``jobs=2`` trains the seeds in two worker processes (one CPU thread each); only the summation order of
+    the floating-point kernels may differ from one process with two threads."""
+    spec = tiny_spec(variants={})
+    one = run_spec(spec, "quick", results=tmp_path / "r1", scratch=tmp_path / "s1", log=lambda m: None, jobs=1)
+    logs: list[str] = []
+    two = run_spec(spec, "quick", results=tmp_path / "r2", scratch=tmp_path / "s2", log=logs.append, jobs=2,
+                   scene_cache=tmp_path / "scenes")
+    assert one["verdict"] == two["verdict"] and len(logs) == 3 and all("tiny [base] seed" in m for m in logs)
+    for a, b in zip(one["per_seed"], two["per_seed"]):
+        assert a["final_error"] == pytest.approx(b["final_error"], rel=1e-4)
+        assert a["final_loss"] == pytest.approx(b["final_loss"], rel=1e-4)
+    m1 = pd.read_csv(tmp_path / "r1" / "tiny" / "metrics.csv")
+    m2 = pd.read_csv(tmp_path / "r2" / "tiny" / "metrics.csv")
+    assert list(m1["seed"]) == list(m2["seed"]) and list(m1["step"]) == list(m2["step"])  # same order
+    assert list((tmp_path / "scenes").glob("*.pt")), "the scenes were cached"
+    timing = json.loads((tmp_path / "s2" / "quick" / "tiny" / "timing.json").read_text())
+    assert timing["jobs"] == 2 and timing["runs"] == 3
+
+
+def test_a_bad_config_in_a_worker_names_the_spec_field(tmp_path):
+    capped = tiny_spec(config={"task": "stereo", "model": {"name": "monounet", "kwargs": {"width": 4}}, "max_disp": 4,
+                               "loss": {"compile": False}}, seed_sets_scene=False,
+                       profiles={"quick": {"steps": 2, "eval_every": 2, "data": {"source": "procedural", "size": [48, 96]},
+                                           "heldout": {"count": 16}}}, variants={})
+    with pytest.raises(SpecError, match=r"experiments/tiny.yaml: config.max_disp: max_disp: 4 is below the largest true"):
+        run_spec(capped, "quick", results=tmp_path / "res", scratch=tmp_path / "scratch", log=lambda m: None, jobs=2)
+
+
+def test_a_quick_run_never_replaces_the_standard_reference(tmp_path):
+    ref = tmp_path / "res" / "tiny"
+    ref.mkdir(parents=True)
+    (ref / "summary.json").write_text(json.dumps({"profile": "standard", "verdict": "diverges"}))
+    with pytest.raises(SpecError, match=r"holds the standard profile's reference results; a quick run does not "
+                                        r"replace them.*build/results/quick"):
+        run_spec(tiny_spec(), "quick", results=tmp_path / "res", scratch=tmp_path / "scratch", log=lambda m: None)
+    assert json.loads((ref / "summary.json").read_text())["verdict"] == "diverges"  # untouched

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -85,11 +86,24 @@ def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to r
                                                  "kitti2015/, kitti_raw/, scared/ as named by each spec's real_data"),
         seeds: Optional[str] = typer.Option(None, help="comma-separated seeds (default: each spec's, at least three)"),
         folder: Path = typer.Option(Path("experiments"), help="folder of experiment specs"),
-        results: Path = typer.Option(Path("experiments/results"), help="where results folders are written"),
-        scratch: Path = typer.Option(Path("build/runs"), help="where checkpoints go (not results)"),
+        results: Optional[Path] = typer.Option(None, help="where results folders are written (default: experiments/results "
+                                               "for the standard profile, the reference results; build/results/<profile> "
+                                               "for the others)"),
+        scratch: Path = typer.Option(Path("build/runs"), help="where checkpoints go (not results), per profile"),
         catalog: Path = typer.Option(Path("catalog"), help="catalog folder (for the taxonomy links)"),
+        jobs: int = typer.Option(min(2, os.cpu_count() or 1), "--jobs", "-j", min=1,
+                                 help="runs trained side by side in worker processes (the CPU threads are shared)"),
+        scene_cache: Optional[Path] = typer.Option(Path("build/scenes"), help="folder keeping rendered procedural scenes "
+                                                   "between runs; --no-scene-cache renders every time"),
+        no_scene_cache: bool = typer.Option(False, "--no-scene-cache", help="render the procedural scenes in every run"),
+        reference: Path = typer.Option(Path("experiments/results"), help="committed reference results printed beside "
+                                       "a non-standard profile's verdicts"),
         analyse: bool = typer.Option(True, "--analyse/--no-analyse", help="run the cross-experiment analysis afterwards")) -> None:
-    """Run experiment specs (every seed and variant), write experiments/results/<name>/ and analyse them."""
+    """Run experiment specs (every seed and variant), write their results folders and analyse them.
+
+    The standard profile writes the committed reference results (experiments/results); quick and full write
+    under build/results/ and print their verdicts beside the reference ones.
+    """
     import time
 
     from .runner import SpecError, run_spec
@@ -113,17 +127,21 @@ def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to r
             seed_list = [int(x) for x in seeds.split(",") if x.strip()]
         except ValueError:
             _fail(f"--seeds must be comma-separated integers, not {seeds!r}", 2)
+    if results is None:
+        results = Path("experiments/results") if profile == "standard" else Path("build/results") / profile
     t0 = time.perf_counter()
     for n in chosen:
         t = time.perf_counter()
         try:
             s = run_spec(specs[n], profile, results=results, scratch=scratch, data_root=data_root, seeds=seed_list,
-                         log=lambda m: typer.echo(m, err=True))
+                         log=lambda m: typer.echo(m, err=True), folder=folder, jobs=jobs,
+                         scene_cache=None if no_scene_cache else scene_cache)
         except SpecError as e:
             _fail(str(e), 2)
         except (ConfigError, NonFiniteLoss, FileNotFoundError) as e:
             _fail(f"{n}: {e}")
-        typer.echo(f"{n}: {s['verdict']} ({time.perf_counter() - t:.1f} s)")
+        ref = _reference_verdict(reference, n) if profile != "standard" else ""
+        typer.echo(f"{n}: {s['verdict']} ({time.perf_counter() - t:.1f} s){ref}")
     if analyse:
         from .analysis import analyse_all
 
@@ -131,6 +149,15 @@ def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to r
         for k, c in a["claims"].items():
             typer.echo(f"claim {k}: {c['status']}")
     typer.echo(f"profile {profile}: {len(chosen)} experiment(s) in {time.perf_counter() - t0:.1f} s")
+
+
+def _reference_verdict(reference: Path, name: str) -> str:
+    """``" | committed standard: <verdict>"`` for a printed quick or full verdict, or what is missing."""
+    f = reference / name / "summary.json"
+    if not f.is_file():
+        return f" | no committed result in {reference}"
+    ref = json.loads(f.read_text())
+    return f" | committed {ref.get('profile', '?')}: {ref.get('verdict', '?')}"
 
 
 @app.command()

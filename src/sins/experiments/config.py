@@ -23,6 +23,9 @@ class ConfigError(ValueError):
         super().__init__(message)
         self.field = field
 
+    def __reduce__(self):  # keeps ``field`` when raised in a worker process
+        return type(self), (str(self), self.field)
+
 
 class _Strict(BaseModel):
     """Forbids unknown keys and suggests the closest known one."""

@@ -10,8 +10,14 @@
 - ``curves.png`` and ``landscape.png``.
 
 Each run is resumable on its own: a finished run leaves ``done.json`` in the scratch folder
-(``build/runs`` by default) and is not trained again while its config is unchanged; an interrupted
-one continues from its checkpoint.
+(``build/runs/<profile>/`` by default) and is not trained again while its config is unchanged; an
+interrupted one continues from its checkpoint.
+
+Throughput: the runs of a spec (its seeds and variants) are independent, so ``jobs`` worker processes
+train them side by side, each with its share of the CPU threads (small convolutions use one core far
+better than two); the procedural scenes are rendered once and read back by every later run from
+``scene_cache``; and 2-D convolutional models train channels-last (:func:`sins.experiments.loop.channels_last`).
+None of this changes what a run computes: a run gives the same numbers whatever ``jobs`` is.
 """
 from __future__ import annotations
 
@@ -102,7 +108,8 @@ def _hash(cfg: dict) -> str:
     return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def run_one(cfg: dict, folder: Path, min_heldout: int = RULE.min_heldout, log=print) -> dict[str, Any]:
+def run_one(cfg: dict, folder: Path, min_heldout: int = RULE.min_heldout, log=print,
+            scene_cache: str | Path | None = None) -> dict[str, Any]:
     """Train one (variant, seed) unless ``folder/done.json`` holds the same config's finished run; returns the
     record (history, landscape, baseline errors, cause shares)."""
     from .evaluation import oracle_and_landscape
@@ -118,7 +125,7 @@ def run_one(cfg: dict, folder: Path, min_heldout: int = RULE.min_heldout, log=pr
         (folder / "config_hash").read_text() == key
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config_hash").write_text(key)
-    r = train(cfg, folder, resume=resume, progress=False, min_heldout=min_heldout)
+    r = train(cfg, folder, resume=resume, progress=False, min_heldout=min_heldout, scene_cache=scene_cache)
     if r["interrupted"]:
         raise KeyboardInterrupt
     land = oracle_and_landscape(r["model"], r["heldout"], r["config"], next(r["model"].parameters()).device)
@@ -223,35 +230,135 @@ def command_for(spec: ExperimentSpec, profile: str) -> str:
     return f"sins experiments run {spec.name} --profile {profile}"
 
 
+def _guard_reference(out: Path, profile: str) -> None:
+    """Refuse to replace the standard profile's reference results with another profile's."""
+    f = out / "summary.json"
+    if profile == "standard" or not f.is_file():
+        return
+    try:
+        held = json.loads(f.read_text()).get("profile")
+    except (OSError, ValueError):
+        return
+    if held == "standard":
+        raise SpecError(f"{out} holds the standard profile's reference results; a {profile} run does not replace "
+                        f"them: write it elsewhere (sins experiments run --profile {profile} writes build/results/"
+                        f"{profile} by default)")
+
+
+def _worker_init(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def _run_task(args: tuple) -> dict[str, Any]:
+    cfg, folder, min_heldout, scene_cache = args
+    return run_one(cfg, Path(folder), min_heldout=min_heldout, log=lambda m: None, scene_cache=scene_cache)
+
+
+def _warm_task(args: tuple) -> int:
+    from .config import validate_config
+    from .data.build import render_into_cache
+
+    cfg, seeds, cache = args
+    return render_into_cache(validate_config(cfg), seeds, cache)
+
+
+def _warm_plan(tasks: list[tuple], jobs: int) -> list[tuple]:
+    """Split the distinct procedural scenes of the tasks into ``jobs`` shares, one per worker, so that the
+    scenes are rendered once, in parallel, before the runs read them from the cache."""
+    from .config import validate_config
+    from .data.build import scene_seeds
+
+    seen: dict[str, tuple[dict, list[int]]] = {}
+    for cfg, _folder, _mh, cache in tasks:
+        if cache is None:
+            continue
+        try:
+            c = validate_config(cfg)
+        except Exception:  # the run itself reports a bad config, naming its field
+            continue
+        data_key = json.dumps([c.task, c.data.model_dump()], sort_keys=True, default=str)
+        entry = seen.setdefault(data_key, (cfg, []))
+        entry[1].extend(x for x in scene_seeds(c) if x not in entry[1])
+    out = []
+    for cfg, seeds in seen.values():
+        for k in range(jobs):
+            if seeds[k::jobs]:
+                out.append((cfg, seeds[k::jobs], tasks[0][3]))
+    return out
+
+
+def _records(tasks: list[tuple], jobs: int):
+    """Yield ``(index, record or exception)`` of each task: in this process when ``jobs`` is 1, else in ``jobs``
+    worker processes that share the CPU threads (each keeps at least one)."""
+    if jobs <= 1 or len(tasks) <= 1:
+        for i, t in enumerate(tasks):
+            try:
+                yield i, _run_task(t)
+            except (ConfigError, KeyboardInterrupt) as e:
+                yield i, e
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    jobs = min(jobs, len(tasks))
+    threads = max(1, torch.get_num_threads() // jobs)
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                             initargs=(threads,)) as pool:
+        for f in [pool.submit(_warm_task, w) for w in _warm_plan(tasks, jobs)]:
+            f.result()
+        futures = {pool.submit(_run_task, t): i for i, t in enumerate(tasks)}
+        for f in as_completed(futures):
+            try:
+                yield futures[f], f.result()
+            except (ConfigError, KeyboardInterrupt) as e:
+                for other in futures:
+                    other.cancel()
+                yield futures[f], e
+
+
 def run_spec(spec: ExperimentSpec, profile: str = "quick", results: str | Path = "experiments/results",
              scratch: str | Path = "build/runs", data_root: str | Path | None = None,
-             seeds: list[int] | None = None, log=print, folder: str | Path = "experiments") -> dict[str, Any]:
-    """Train every (variant, seed) of a spec, then write its results folder; returns the summary."""
+             seeds: list[int] | None = None, log=print, folder: str | Path = "experiments", jobs: int = 1,
+             scene_cache: str | Path | None = None) -> dict[str, Any]:
+    """Train every (variant, seed) of a spec, then write its results folder; returns the summary.
+
+    Runs go to ``scratch/<profile>/<name>/<variant>-s<seed>/``, so that a quick run never touches a longer
+    profile's checkpoints. ``jobs`` worker processes train runs side by side; ``scene_cache`` keeps the
+    rendered procedural scenes between runs (``None``: render every time).
+    """
     t0 = time.perf_counter()
     seeds = list(spec.seeds_for(profile) if seeds is None else seeds)
     if data_root is None:
         check_spec(spec, profile, folder)
     out = Path(results) / spec.name
+    _guard_reference(out, profile)
     rows: list[pd.DataFrame] = []
     variants: dict[str, dict[str, Any]] = {}
     task = "stereo"
+    plan = [(variant, seed) for variant in [None, *spec.variants] for seed in seeds]
+    tasks = [(spec.config_for(profile, seed, variant, data_root=data_root),
+              str(Path(scratch) / profile / spec.name / f"{variant or BASE}-s{seed}"), RULE.min_heldout,
+              None if scene_cache is None else str(scene_cache)) for variant, seed in plan]
+    done: dict[int, dict[str, Any]] = {}
+    for i, rec in _records(tasks, jobs):
+        variant, seed = plan[i]
+        if isinstance(rec, KeyboardInterrupt):
+            raise rec
+        if isinstance(rec, ConfigError):
+            where = _where(spec, profile, variant, rec.field) if rec.field else f"profiles.{profile}"
+            raise SpecError(f"{Path(folder) / spec.name}.yaml: {where}: {rec}") from None
+        done[i] = rec
+        hist = pd.DataFrame(rec["history"])
+        log(f"  {spec.name} [{variant or BASE}] seed {seed}: final {error_metric(rec['task'])} "
+            f"{hist[error_metric(rec['task'])].iloc[-1]:.4f}, held-out L_syn {hist['heldout_lsyn'].iloc[-1]:.4f}")
     for variant in [None, *spec.variants]:
         vname = variant or BASE
         records = []
         for seed in seeds:
-            cfg = spec.config_for(profile, seed, variant, data_root=data_root)
-            try:
-                rec = run_one(cfg, Path(scratch) / spec.name / f"{vname}-s{seed}", log=log,
-                              min_heldout=RULE.min_heldout)
-            except ConfigError as e:
-                where = _where(spec, profile, variant, e.field) if e.field else f"profiles.{profile}"
-                raise SpecError(f"{Path(folder) / spec.name}.yaml: {where}: {e}") from None
+            rec = done[plan.index((variant, seed))]
             task = rec["task"]
             records.append(rec)
-            hist = pd.DataFrame(rec["history"])
-            rows.append(hist.assign(variant=vname, seed=seed))
-            log(f"  {spec.name} [{vname}] seed {seed}: final {error_metric(task)} "
-                f"{hist[error_metric(task)].iloc[-1]:.4f}, held-out L_syn {hist['heldout_lsyn'].iloc[-1]:.4f}")
+            rows.append(pd.DataFrame(rec["history"]).assign(variant=vname, seed=seed))
         variants[vname] = summarise_variant(records, task)
     records_cfg = spec.config_for(profile, seeds[0], None, data_root=data_root)
     base = variants[BASE]
@@ -286,9 +393,10 @@ def run_spec(spec: ExperimentSpec, profile: str = "quick", results: str | Path =
     plot_landscape(summary, out / "landscape.png")
     _write(out / "summary.json", json.dumps(_finite(summary), indent=1, sort_keys=False) + "\n")
     # wall-clock time varies from run to run, so it stays out of the committed results folder
-    timing = Path(scratch) / spec.name / "timing.json"
+    timing = Path(scratch) / profile / spec.name / "timing.json"
     timing.parent.mkdir(parents=True, exist_ok=True)
-    _write(timing, json.dumps({"profile": profile, "wall_s": round(time.perf_counter() - t0, 1)}) + "\n")
+    _write(timing, json.dumps({"profile": profile, "wall_s": round(time.perf_counter() - t0, 1), "jobs": jobs,
+                               "runs": len(plan)}) + "\n")
     return summary
 
 
