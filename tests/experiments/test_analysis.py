@@ -129,3 +129,12 @@ def test_cause_scenes_and_sweep_measure_and_the_driver_writes(tmp_path):
     on_disk = json.loads((tmp_path / "analysis" / "summary.json").read_text())
     assert on_disk["experiments"] == ["e1"] and on_disk["claims"]["1"]["answer"]
     assert (tmp_path / "analysis" / "claim1.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_claims_use_the_standard_results_once_there_are_any():
+    quick = res("a")
+    std = dict(res("b", "diverges"), profile="standard")
+    kept, left = A.reference_results({"a": quick, "b": std})
+    assert list(kept) == ["b"] and left == {"a": "quick"}
+    kept, left = A.reference_results({"a": quick})
+    assert list(kept) == ["a"] and left == {}  # no standard result yet: the quick ones are all there is

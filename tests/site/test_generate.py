@@ -96,6 +96,23 @@ def test_experiment_results_show_verdicts(test_catalog, tmp_path):
     assert "diverges" in (out / "papers" / "delta2019both" / "index.html").read_text()
 
 
+def test_mixed_profiles_say_which_results_are_the_reference(test_catalog, tmp_path):
+    from sins.site import build_site
+
+    for name, profile in (("ssim-probe", "standard"), ("l1-probe", "quick")):
+        res = tmp_path / "results" / name
+        res.mkdir(parents=True)
+        (res / "summary.json").write_text(json.dumps({"name": name, "title": name, "tests": ["ssim"], "verdict": "consistent",
+                                                      "profile": profile, "seeds": [0, 1, 2, 3, 4], "heldout_scenes": 16,
+                                                      "command": f"sins experiments run {name} --profile {profile}"}))
+    out = build_site(tmp_path / "out", test_catalog, tmp_path / "results")
+    exp = html.unescape((out / "experiments" / "index.html").read_text())
+    assert "1 of 2 experiments show the standard profile's reference results" in " ".join(exp.split()).replace("<strong>", "").replace("</strong>", "")
+    assert "The others (l1-probe) still show the" in exp and "sins experiments run --profile standard" in exp
+    table = exp.split('id="experiments-table"')[1].split("</table>")[0]
+    assert "<td>standard</td>" in table and "<td>quick</td>" in table
+
+
 def test_bibtex_block_keeps_its_lines(built_site, test_catalog):
     from sins.catalog import load_catalog
     from sins.catalog.bibtex import paper_to_bibtex

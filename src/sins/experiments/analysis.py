@@ -79,6 +79,16 @@ def load_results(folder: str | Path = "experiments/results") -> dict[str, dict[s
     return out
 
 
+def reference_results(results: dict[str, dict]) -> tuple[dict[str, dict], dict[str, str]]:
+    """The results the claims are decided from: the standard profile's once any experiment has them (a smoke-test
+    result must not be mixed into the reference evidence), else all; and the experiments left out, with their
+    profile."""
+    if not any(r.get("profile") == "standard" for r in results.values()):
+        return results, {}
+    keep = {k: r for k, r in results.items() if r.get("profile") == "standard"}
+    return keep, {k: str(r.get("profile")) for k, r in results.items() if k not in keep}
+
+
 # --------------------------------------------------------------------------- configurations
 
 
@@ -487,7 +497,7 @@ def analyse_all(results_dir: str | Path = "experiments/results", sweep: bool = T
     With ``sweep=False`` the sweep and the cause scenes of the last analysis are reused."""
     from .specs import CLAIMS
 
-    results = load_results(results_dir)
+    results, left_out = reference_results(load_results(results_dir))
     out = Path(results_dir) / "analysis"
     prev = out / "summary.json"
     old = json.loads(prev.read_text()) if prev.is_file() else {}
@@ -513,6 +523,7 @@ def analyse_all(results_dir: str | Path = "experiments/results", sweep: bool = T
         "cause_scenes": scene_rows, "cause_differences": diffs,
         "experiments": sorted(results),
         "profiles": sorted({str(r.get("profile")) for r in results.values()}),
+        "left_out": left_out,
         "command": "sins experiments analyse",
         "rules": __doc__.split("Claim rules")[1].strip() if "Claim rules" in (__doc__ or "") else "",
     }

@@ -101,6 +101,28 @@ class LossConfig(_Strict):
     proxy: float = Field(0.0, description="weight of supervision by a classical matcher")
     proxy_matcher: Literal["wta"] = "wta"
     supervised: float = Field(0.0, description="weight of an L1 term towards the true disparity / depth (pre-training)")
+    robust: Literal["none", "charbonnier"] = Field("none", description="charbonnier: the L1 of the photometric mix becomes "
+                                                   "(r^2 + robust_eps^2)^robust_power (FeatDepth, RNW)")
+    robust_eps: float = Field(1e-3, gt=0)
+    robust_power: float = Field(0.5, gt=0, le=1)
+    residual_clip: float | None = Field(None, description="video: cap each reprojection error at the batch's mean + k std "
+                                        "before the per-pixel minimum (MonoFormer, k = 0.5); None: off")
+    sparse_depth: float = Field(0.0, description="video: weight of an L1 on inverse depth at a sparse random subset of the "
+                                "true depth (LiDARTouch), whose pixels leave the photometric term")
+    sparse_density: float = Field(0.05, gt=0, le=1, description="share of valid pixels that carry a sparse depth point")
+    pose_velocity: float = Field(0.0, description="video: weight of |‖t̂‖ - ‖t‖| between predicted and true translation "
+                                 "lengths (md4all's velocity supervision, 0.02)")
+    out_of_view_mask: bool = Field(False, description="video: a reprojection whose sample falls outside the source image "
+                                   "takes no part in the per-pixel minimum (out-of-view validity mask)")
+    geometry_consistency: float = Field(0.0, description="video: weight of SC-SfMLearner's depth inconsistency between the "
+                                        "target's depth moved into each source frame and that frame's predicted depth (0.5)")
+    geometry_mask: bool = Field(True, description="with geometry_consistency: weight each reprojection error by "
+                                "1 - inconsistency (SC-SfMLearner's self-discovered mask)")
+    uncertainty: bool = Field(False, description="video: the per-pixel minimum reprojection error r enters as r / u + log u "
+                              "with u the depth network's predicted uncertainty (SUB-Depth, CoProU); needs model.kwargs."
+                              "uncertainty: true")
+    brightness_align: bool = Field(False, description="video: rescale each warped frame to the target's mean and std before "
+                                   "the comparison (VFDepth's intensity alignment)")
     min_reprojection: bool = True
     auto_mask: bool = True
     compile: bool = Field(True, description="torch.compile the photometric kernels (off: eager, faster start-up)")
@@ -137,6 +159,14 @@ class Config(_Strict):
             raise ValueError(f"model.init 'ground_truth' needs the per-pixel model 'field', not {self.model.name!r}")
         if self.loss.explainability and self.task != "video":
             raise ValueError("loss.explainability needs task 'video' (a pose network with a mask head)")
+        if self.loss.uncertainty and not (self.model.name == "depthpose" and self.model.kwargs.get("uncertainty")):
+            raise ValueError("loss.uncertainty needs a depth network with an uncertainty head: model depthpose with "
+                             "kwargs uncertainty: true")
+        video_only = [k for k in ("residual_clip", "sparse_depth", "pose_velocity", "out_of_view_mask",
+                                  "geometry_consistency", "brightness_align", "uncertainty")
+                      if getattr(self.loss, k) not in (None, 0.0, False)]
+        if video_only and self.task != "video":
+            raise ValueError(f"loss.{video_only[0]} is defined on monocular video (task 'video'), not on {self.task!r}")
         if self.loss.explainability and self.loss.min_reprojection:
             raise ValueError("loss.explainability weights each source's error: set loss.min_reprojection to false")
         if isinstance(self.max_disp, int) and self.max_disp < 4:

@@ -369,3 +369,45 @@ IMPLEMENTS: dict[str, Callable] = {
     "auto_mask": auto_mask,
     "explainability_mask": explainability_loss,
 }
+
+
+# ----------------------------------------------------------------- robust penalties, clipping, consistency
+def charbonnier(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-3, power: float = 0.5) -> torch.Tensor:
+    r"""Generalised Charbonnier penalty of the colour residual, averaged over channels: ``((r^2 + eps^2)^power)``.
+
+    ``eps = 1e-3, power = 0.5`` is the form FeatDepth (``shu2020feature``) and RNW (``wang2021regularizing``)
+    put in place of the L1 of the 0.85 SSIM + 0.15 L1 mix; ``power = 0.45`` is DF-Net's exponent (``zou2018df``, there on a
+    census distance). Returns (B, 1, H, W).
+    """
+    return ((pred - target) ** 2 + eps * eps).pow(power).mean(1, keepdim=True)
+
+
+def clip_residuals(err: torch.Tensor, k: float = 0.5) -> torch.Tensor:
+    """Cap a per-pixel error map at ``mean + k * std`` of the whole batch's map (the threshold carries no
+    gradient), as MonoFormer (Bae et al., AAAI 2023, ``bae2023deep``) does before the per-pixel minimum over sources; pixels
+    above the threshold keep its value and lose their gradient."""
+    thr = (err.mean() + k * err.std()).detach()
+    return torch.minimum(err, thr)
+
+
+def geometry_inconsistency(projected_depth: torch.Tensor, sampled_depth: torch.Tensor) -> torch.Tensor:
+    r"""SC-SfMLearner's depth inconsistency (``bian2019unsupervised``, ``bian2021unsupervised``):
+    ``clamp(|D_c - D_p| / (D_c + D_p), 0, 1)``, with ``D_c`` the target's depth moved into the source frame
+    (clamped at 1e-3) and ``D_p`` the source frame's predicted depth sampled at the projected pixel."""
+    dc = projected_depth.clamp_min(1e-3)
+    return ((dc - sampled_depth).abs() / (dc + sampled_depth)).clamp(0, 1)
+
+
+def align_brightness(warped: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Rescale each warped image to the target's mean and standard deviation, as VFDepth (``kim2022self``) and
+    CylinderDepth (``abualhanud2025cylinderdepth``) do: one scalar mean per image over the valid pixels, a
+    standard deviation around that mean over all pixels, both computed without gradient; the aligned image is
+    zero outside the valid pixels."""
+    with torch.no_grad():
+        m = valid.to(warped.dtype).expand_as(warped)
+        n = m.sum(dim=(1, 2, 3), keepdim=True)
+        mu_w = (warped * m).sum(dim=(1, 2, 3), keepdim=True) / (n + 1e-8)
+        mu_t = (target * m).sum(dim=(1, 2, 3), keepdim=True) / (n + 1e-8)
+        sd_w = ((warped - mu_w) ** 2).mean(dim=(1, 2, 3), keepdim=True).add(1e-16).sqrt()
+        sd_t = ((target - mu_t) ** 2).mean(dim=(1, 2, 3), keepdim=True).add(1e-16).sqrt()
+    return ((warped - mu_w) / (sd_w + 1e-8) * sd_t + mu_t) * m

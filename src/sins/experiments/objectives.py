@@ -14,7 +14,7 @@ import torch
 
 from . import losses as L
 from .config import Config, ConfigError, LossConfig
-from .synthesis import warp_frame, warp_stereo
+from .synthesis import backproject, project, sample_pixels, warp_frame, warp_stereo
 
 #: Monodepth2 breaks ties between a reprojection and an identity loss with tiny noise; a constant
 #: offset does the same job deterministically (a tie keeps the reprojection)
@@ -38,7 +38,11 @@ def masked_mean(err: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def synthesis_error(pred: torch.Tensor, target: torch.Tensor, lc: LossConfig) -> torch.Tensor:
     """Per-pixel weighted image-synthesis error (B, 1, H, W) from the configured photometric terms."""
     err = torch.zeros_like(pred[:, :1])
-    if lc.photometric:
+    if lc.photometric and lc.robust == "charbonnier":  # the L1 of the mix replaced by the robust penalty
+        dssim = L.photometric(pred, target, alpha=1.0, compile=lc.compile)
+        rob = L.charbonnier(pred, target, eps=lc.robust_eps, power=lc.robust_power)
+        err = err + lc.photometric * (lc.alpha * dssim + (1 - lc.alpha) * rob)
+    elif lc.photometric:
         err = err + lc.photometric * L.photometric(pred, target, alpha=lc.alpha, compile=lc.compile)
     for name in ("l1", "census", "ncc", "gradient"):
         w = getattr(lc, name)
@@ -169,13 +173,31 @@ def video_objective(model, batch: dict, cfg: Config) -> Terms:
     t = frames.shape[1] // 2
     target = frames[:, t]
     depth, poses = model(frames)
-    sources = [frames[:, i] for i in range(frames.shape[1]) if i != t]
-    errs, outs = [], []
-    for src, T in zip(sources, poses):
-        warped, outside = warp_frame(src, depth, K, T)
-        errs.append(synthesis_error(warped, target, lc))
-        outs.append(outside)
+    src_idx = [i for i in range(frames.shape[1]) if i != t]
+    sources = [frames[:, i] for i in src_idx]
     parts: dict[str, torch.Tensor] = {}
+    errs, outs = [], []
+    inconsistency = []
+    for i, src, T in zip(src_idx, sources, poses):
+        warped, outside = warp_frame(src, depth, K, T)
+        if lc.brightness_align:
+            warped = L.align_brightness(warped, target, ~outside)
+        e = synthesis_error(warped, target, lc)
+        if lc.geometry_consistency:
+            diff, inside = _depth_inconsistency(model, frames[:, i], depth, K, T)
+            inconsistency.append((diff, inside))
+            if lc.geometry_mask:
+                e = e * (1 - diff)
+        if lc.residual_clip is not None:
+            e = L.clip_residuals(e, lc.residual_clip)
+        errs.append(e)
+        outs.append(outside)
+    keep = None  # pixels the synthesis term averages over (None: all)
+    if lc.sparse_depth:
+        points = sparse_points(batch["valid"].bool(), lc.sparse_density, batch.get("names"))
+        keep = ~points  # pixels with a measured depth leave the photometric term (LiDARTouch)
+        parts["sparse_depth"] = lc.sparse_depth * masked_mean((1.0 / depth - 1.0 / batch["depth"].clamp_min(1e-6)).abs(),
+                                                              points)
     if lc.explainability:
         head = getattr(getattr(model, "module", model), "explain", None)
         if head is None:
@@ -185,17 +207,63 @@ def video_objective(model, batch: dict, cfg: Config) -> Terms:
         parts["synthesis"] = L.explainability_loss(torch.cat(errs, 1) * valid, masks, weight=lc.explainability)
     elif lc.min_reprojection:
         candidates = list(errs)
+        if lc.out_of_view_mask:  # an out-of-view sample cannot win the minimum (MonoRec: its error is infinite)
+            candidates = [torch.where(o, torch.full_like(e, float("inf")), e) for e, o in zip(errs, outs)]
         if lc.auto_mask:
             candidates += [synthesis_error(s, target, lc) + IDENTITY_OFFSET for s in sources]
-        parts["synthesis"] = L.min_reprojection(candidates).mean()
+        best = L.min_reprojection(candidates)
+        seen = torch.isfinite(best)
+        valid = seen if keep is None else seen & keep
+        if lc.uncertainty:  # r / u + log u (SUB-Depth, CoProU): the optimum is u = r
+            u = getattr(model, "module", model).last_uncertainty
+            best = torch.where(seen, best, torch.zeros_like(best)) / u + torch.log(u)
+        parts["synthesis"] = masked_mean(torch.where(seen, best, torch.zeros_like(best)), valid) \
+            if (lc.out_of_view_mask or keep is not None) else best.mean()
     else:
-        parts["synthesis"] = sum(masked_mean(e, ~o) for e, o in zip(errs, outs)) / len(errs)
+        parts["synthesis"] = sum(masked_mean(e, ~o if keep is None else ~o & keep) for e, o in zip(errs, outs)) / len(errs)
+    if lc.geometry_consistency:
+        parts["geometry_consistency"] = lc.geometry_consistency * sum(
+            masked_mean(d, m) for d, m in inconsistency) / len(inconsistency)
+    if lc.pose_velocity:
+        if batch.get("poses") is None:
+            raise ConfigError("loss.pose_velocity needs the true poses of the clips (procedural video has them)",
+                              "loss.pose_velocity")
+        true = [batch["poses"][:, i] for i in src_idx]
+        parts["pose_velocity"] = lc.pose_velocity * sum(
+            (T[:, :3, 3].norm(dim=1) - Tt[:, :3, 3].to(T.dtype).norm(dim=1)).abs().mean() for T, Tt in zip(poses, true)) / len(poses)
     _regularise(parts, 1.0 / depth, target, lc)
     if lc.supervised:
         valid = batch["valid"].bool()
         parts["supervised"] = lc.supervised * masked_mean((torch.log(depth) - torch.log(batch["depth"].clamp_min(1e-6))).abs(),
                                                           valid)
     return Terms(sum(parts.values()), depth, parts, {"poses": poses})
+
+
+def _depth_inconsistency(model, source: torch.Tensor, depth: torch.Tensor, K: torch.Tensor, T: torch.Tensor):
+    """SC-SfMLearner's geometry consistency for one source frame: the target's depth moved into the source frame
+    against the source's own predicted depth sampled there; returns (inconsistency (B,1,H,W), in-view mask)."""
+    inner = getattr(model, "module", model)
+    b, _, h, w = depth.shape
+    src_depth = inner.depth(source)
+    pts = backproject(depth, torch.linalg.inv(K.to(depth.dtype)))
+    u, v, z = project(pts, K, T)
+    sampled, outside = sample_pixels(src_depth, u.reshape(b, h, w), v.reshape(b, h, w))
+    z = z.reshape(b, 1, h, w)
+    inside = ~outside & (z > 0)
+    return L.geometry_inconsistency(z, sampled), inside
+
+
+def sparse_points(valid: torch.Tensor, density: float, names: list[str] | None) -> torch.Tensor:
+    """A fixed sparse subset of each sample's valid pixels (B,1,H,W) standing in for LiDAR points: the same
+    pixels every time a scene is seen (drawn from a generator seeded by the scene's name)."""
+    import zlib
+
+    out = torch.zeros_like(valid)
+    for k in range(valid.shape[0]):
+        g = torch.Generator().manual_seed(zlib.crc32((names[k] if names else str(k)).encode()))
+        pick = torch.rand(valid.shape[1:], generator=g) < density
+        out[k] = valid[k] & pick.to(valid.device)
+    return out
 
 
 OBJECTIVES = {"stereo": stereo_objective, "video": video_objective}

@@ -51,6 +51,19 @@ TERMS: dict[str, Term] = {
     "auto_mask": Term({"auto_mask": True}, task="video"),
     "explainability_mask": Term({"explainability": 0.2, "min_reprojection": False}, task="video",
                                 model={"explain": True}),
+    "robust_penalty": Term({"robust": "charbonnier", "robust_eps": 1e-3}, note="Charbonnier in place of the L1 (FeatDepth)"),
+    "residual_clipping": Term({"residual_clip": 0.5}, task="video", note="cap at mean + 0.5 std (MonoFormer)"),
+    "occlusion_mask": Term({"out_of_view_mask": True}, task="video", note="out-of-view validity mask (stereo always "
+                           "masks samples outside the right image)"),
+    "depth_consistency": Term({"geometry_consistency": 0.5, "geometry_mask": True}, task="video",
+                              note="SC-SfMLearner geometry consistency + mask"),
+    "sparse_depth_supervision": Term({"sparse_depth": 1.0, "sparse_density": 0.05}, task="video",
+                                     note="L1 on inverse depth at 5% of the pixels (LiDARTouch)"),
+    "pose_supervision": Term({"pose_velocity": 0.02}, task="video", note="translation-length supervision (md4all)"),
+    "uncertainty": Term({"uncertainty": True}, task="video", model={"uncertainty": True},
+                        note="r / u + log u with a predicted uncertainty u (SUB-Depth, CoProU)"),
+    "brightness_compensation": Term({"brightness_align": True}, task="video",
+                                    note="warped frames rescaled to the target's mean and std (VFDepth)"),
 }
 
 #: taxonomy architecture id -> (task, the committed experiment whose model, schedule and data a probe reuses)

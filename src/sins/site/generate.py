@@ -266,6 +266,9 @@ def experiments_page(results: dict[str, dict], analysis: dict | None = None, roo
         results=results, profiles=sorted({str(r.get("profile", "?")) for r in results.values()}),
         seed_counts=sorted({len(r.get("seeds") or []) for r in results.values()}),
         heldout_counts=sorted({int(r.get("heldout_scenes") or 0) for r in results.values()}),
+        standard_count=sum(r.get("profile") == "standard" for r in results.values()),
+        quick_names=sorted(k for k, r in results.items() if r.get("profile") != "standard"),
+        left_out=sorted((analysis or {}).get("left_out") or {}),
         claims=claims, failed=failed, matrix=matrix, matrix_cols=["configuration", "global", *CAUSE_ORDER],
         rules=(analysis or {}).get("rules", "")))
     for r in results.values():

@@ -27,14 +27,14 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """U-Net decoder from the three encoder levels to one full-resolution channel in (0, 1)."""
+    """U-Net decoder from the three encoder levels to ``channels`` full-resolution channels in (0, 1)."""
 
-    def __init__(self, width: int = 16, cin_bottom: int | None = None):
+    def __init__(self, width: int = 16, cin_bottom: int | None = None, channels: int = 1):
         super().__init__()
         cb = cin_bottom or 4 * width
         self.u1 = conv(cb + 2 * width, 2 * width)
         self.u0 = conv(2 * width + width, width)
-        self.out = nn.Conv2d(width, 1, 3, 1, 1)
+        self.out = nn.Conv2d(width, channels, 3, 1, 1)
 
     def forward(self, feats: list[torch.Tensor], bottom: torch.Tensor | None = None) -> torch.Tensor:
         f0, f1, f2 = feats

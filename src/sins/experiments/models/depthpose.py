@@ -45,11 +45,15 @@ class DepthPose(nn.Module):
     """Depth U-Net (sigmoid -> depth in [min_depth, max_depth] via inverse depth) and a pose net."""
 
     def __init__(self, width: int = 16, min_depth: float = 0.1, max_depth: float = 100.0, explain: bool = False,
-                 pose_scale: float = 0.01):
+                 pose_scale: float = 0.01, uncertainty: bool = False):
         super().__init__()
         self.min_depth, self.max_depth = float(min_depth), float(max_depth)
         self.enc = Encoder(3, width)
-        self.dec = Decoder(width)
+        # uncertainty: a second sigmoid channel of the depth decoder (CoProU's placement), clamped to [0.01, 1]
+        self.has_uncertainty = bool(uncertainty)
+        self.dec = Decoder(width, channels=2 if uncertainty else 1)
+        #: the target's predicted uncertainty of the last forward pass (None without the head)
+        self.last_uncertainty: torch.Tensor | None = None
         self.pose = PoseNet(width, scale=pose_scale)
         # SfMLearner's explainability head: per source frame, a per-pixel weight in (0, 1)
         self.mask = nn.Sequential(conv(6, width), conv(width, width), nn.Conv2d(width, 1, 3, 1, 1)) if explain else None
@@ -63,13 +67,18 @@ class DepthPose(nn.Module):
         return torch.sigmoid(self.mask(torch.cat([target, source], 1)))
 
     def depth(self, img: torch.Tensor) -> torch.Tensor:
+        return self._depth_and_uncertainty(img)[0]
+
+    def _depth_and_uncertainty(self, img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         s = self.dec(self.enc(img))
         lo, hi = 1.0 / self.max_depth, 1.0 / self.min_depth
-        return 1.0 / (lo + (hi - lo) * s)
+        u = s[:, 1:2].clamp(0.01, 1.0) if self.has_uncertainty else None
+        return 1.0 / (lo + (hi - lo) * s[:, :1]), u
 
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """frames (B, T, 3, H, W), target in the middle -> (depth (B,1,H,W), [T (B,4,4) target->source])."""
         t = frames.shape[1] // 2
         tgt = frames[:, t]
         poses = [self.pose(tgt, frames[:, i]) for i in range(frames.shape[1]) if i != t]
-        return self.depth(tgt), poses
+        depth, self.last_uncertainty = self._depth_and_uncertainty(tgt)
+        return depth, poses

@@ -1,0 +1,163 @@
+"""The loss terms added for the catalog's frequent ids, each on small exact inputs: robust penalty, residual
+clipping, sparse depth and pose supervision, out-of-view mask, geometry consistency, brightness alignment."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from sins.experiments import losses as L
+from sins.experiments.config import validate_config
+from sins.experiments.data import Dials, render_video
+from sins.experiments.data.build import batch
+from sins.experiments.objectives import sparse_points, synthesis_error, video_objective
+
+CLEAN = Dials(specular=0, occluders=0, curved=0, shadows=0)
+
+
+def cfg(task="video", **loss):
+    model = "depthpose" if task == "video" else "monounet"
+    return validate_config({"name": "t", "task": task, "model": {"name": model}, "max_disp": 16,
+                            "loss": {"compile": False, **loss}})
+
+
+class VideoTruth(torch.nn.Module):
+    """Predicts the true depth of every frame (from a per-frame table) and the true or scaled poses."""
+
+    def __init__(self, clip, pose_scale=1.0):
+        super().__init__()
+        self.clip, self.pose_scale = clip, pose_scale
+        self.w = torch.nn.Parameter(torch.zeros(()))
+
+    def depth(self, img):  # the renderer knows only the target's depth: use it for sources too
+        return self.clip.depth[None] + 0 * self.w
+
+    def forward(self, frames):
+        poses = []
+        for i in (0, 2):
+            T = self.clip.poses[i][None].clone()
+            T[:, :3, 3] *= self.pose_scale
+            poses.append(T + 0 * self.w)
+        return self.clip.depth[None] + 0 * self.w, poses
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return render_video("street", (24, 48), CLEAN, seed=2, supersample=1)
+
+
+def test_charbonnier_is_l1_for_small_eps_and_sublinear_with_a_smaller_power():
+    torch.manual_seed(0)
+    x, y = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
+    assert torch.allclose(L.charbonnier(x, y, eps=1e-6), L.l1(x, y), atol=1e-5)
+    big = torch.full((1, 3, 1, 1), 2.0)
+    assert float(L.charbonnier(big, 0 * big, eps=1e-3, power=0.45)) == pytest.approx(2.0 ** 0.9, rel=1e-4)  # |r|^0.9
+    c = cfg("stereo", robust="charbonnier")
+    plain = cfg("stereo")
+    e_rob, e_plain = synthesis_error(x, y, c.loss), synthesis_error(x, y, plain.loss)
+    assert torch.allclose(e_rob, e_plain, atol=2e-4) and not torch.equal(e_rob, e_plain)
+
+
+def test_clipping_caps_at_mean_plus_k_std_and_stops_the_gradient_there():
+    err = torch.tensor([0.0, 0.1, 0.2, 0.3, 4.0], requires_grad=True)
+    out = L.clip_residuals(err, k=0.5)
+    thr = float(err.detach().mean() + 0.5 * err.detach().std())
+    assert float(out.max()) == pytest.approx(thr) and torch.equal(out[:4], err[:4])
+    out.sum().backward()
+    assert err.grad.tolist() == [1.0, 1.0, 1.0, 1.0, 0.0]
+
+
+def test_geometry_inconsistency_is_zero_for_agreeing_depths_and_bounded():
+    d = torch.full((1, 1, 2, 2), 5.0)
+    assert float(L.geometry_inconsistency(d, d).max()) == 0.0
+    assert float(L.geometry_inconsistency(d, 3 * d).max()) == pytest.approx(0.5)
+    assert float(L.geometry_inconsistency(torch.zeros_like(d), d).max()) <= 1.0
+
+
+def test_brightness_alignment_undoes_a_gain_and_offset_without_gradient():
+    torch.manual_seed(1)
+    t = torch.rand(1, 3, 6, 6)
+    w = (1.4 * t + 0.1).requires_grad_()
+    a = L.align_brightness(w, t, torch.ones(1, 1, 6, 6, dtype=torch.bool))
+    assert torch.allclose(a, t, atol=1e-5)
+    a.sum().backward()  # the gain is a constant: d a / d w = 1 / gain for every pixel
+    assert torch.allclose(w.grad, torch.full_like(w, 1 / 1.4), rtol=1e-3)
+
+
+def test_sparse_points_are_a_fixed_subset_of_the_valid_pixels():
+    valid = torch.ones(2, 1, 40, 50, dtype=torch.bool)
+    valid[:, :, :10] = False
+    a = sparse_points(valid, 0.05, ["s1", "s2"])
+    assert torch.equal(a, sparse_points(valid, 0.05, ["s1", "s2"]))  # the same points each time a scene is seen
+    assert not torch.equal(a[0], a[1]) and not (a & ~valid).any()
+    assert 0.03 < float(a[0].float().sum() / valid[0].sum()) < 0.07
+
+
+def test_true_depth_and_poses_score_zero_on_the_supervision_terms(clip):
+    b = batch([clip], "cpu")
+    c = cfg(sparse_depth=1.0, pose_velocity=0.02, geometry_consistency=0.5)
+    t = video_objective(VideoTruth(clip), b, c)
+    assert float(t.parts["sparse_depth"]) == pytest.approx(0.0, abs=1e-6)
+    assert float(t.parts["pose_velocity"]) == pytest.approx(0.0, abs=1e-6)
+    assert float(t.loss) == pytest.approx(sum(float(v) for v in t.parts.values()), rel=1e-6)
+    wrong = video_objective(VideoTruth(clip, pose_scale=2.0), b, c)
+    assert float(wrong.parts["pose_velocity"]) > 1e-4  # a translation twice too long is penalised
+    assert float(wrong.parts["geometry_consistency"]) > float(t.parts["geometry_consistency"])
+
+
+def test_the_out_of_view_mask_drops_samples_outside_the_source(clip):
+    from sins.experiments.synthesis import warp_frame
+
+    b = batch([clip], "cpu")
+    c = cfg(auto_mask=False, out_of_view_mask=True)
+    model = VideoTruth(clip)
+    masked = video_objective(model, b, c)
+    # by hand: per pixel the smallest error among the sources whose sample lands inside, averaged over the pixels
+    # that have one
+    errs, ins = [], []
+    for i in (0, 2):
+        w, out = warp_frame(b["frames"][:, i], b["depth"], b["K"], clip.poses[i][None])
+        errs.append(synthesis_error(w, b["frames"][:, 1], c.loss))
+        ins.append(~out)
+    e = torch.stack([torch.where(m, x, torch.full_like(x, float("inf"))) for x, m in zip(errs, ins)]).min(0).values
+    seen = torch.isfinite(e)
+    assert any(not bool(m.all()) for m in ins)  # the motion takes border pixels out of a source: the mask matters
+    assert float(masked.parts["synthesis"]) == pytest.approx(float(e[seen].mean()), rel=1e-5)
+    masked.loss.backward()  # no NaN from the infinite candidates
+    assert torch.isfinite(model.w.grad).all()
+
+
+def test_brightness_alignment_lowers_the_error_of_a_changed_exposure():
+    clip = render_video("street", (24, 48), Dials(specular=0, occluders=0, curved=0, shadows=0, exposure=0.4), seed=3,
+                        supersample=1)
+    b = batch([clip], "cpu")
+    raw = video_objective(VideoTruth(clip), b, cfg(auto_mask=False))
+    aligned = video_objective(VideoTruth(clip), b, cfg(auto_mask=False, brightness_align=True))
+    assert float(aligned.parts["synthesis"]) < 0.7 * float(raw.parts["synthesis"])
+
+
+def test_video_terms_are_refused_on_stereo():
+    with pytest.raises(ValueError, match=r"loss.pose_velocity is defined on monocular video \(task 'video'\)"):
+        cfg("stereo", pose_velocity=0.02)
+
+
+def test_uncertainty_divides_the_minimum_reprojection_and_pays_its_log(clip):
+    b = batch([clip], "cpu")
+    plain = video_objective(VideoTruth(clip), b, cfg())
+    model = VideoTruth(clip)
+    model.last_uncertainty = torch.full_like(clip.depth[None], 0.5)
+    c = validate_config({"name": "t", "task": "video", "model": {"name": "depthpose", "kwargs": {"uncertainty": True}},
+                         "loss": {"compile": False, "uncertainty": True}})
+    u = video_objective(model, b, c)
+    expect = float(plain.parts["synthesis"]) / 0.5 + float(torch.log(torch.tensor(0.5)))
+    assert float(u.parts["synthesis"]) == pytest.approx(expect, rel=1e-5)
+
+
+def test_the_uncertainty_head_is_required_and_clamped():
+    with pytest.raises(ValueError, match=r"loss.uncertainty needs a depth network with an uncertainty head"):
+        cfg(uncertainty=True)
+    from sins.experiments.models import build
+
+    m = build("depthpose", uncertainty=True)
+    depth, _ = m(torch.rand(1, 3, 3, 16, 32))
+    assert depth.shape == m.last_uncertainty.shape == (1, 1, 16, 32)
+    assert float(m.last_uncertainty.min()) >= 0.01 and float(m.last_uncertainty.max()) <= 1.0
