@@ -126,3 +126,34 @@ def test_ddp_two_processes_gloo(tmp_path):
     rows = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert rows[-1]["step"] == 2 and rows[-1]["heldout_lsyn"] > 0
     assert torch.load(tmp_path / "out" / "checkpoint.pt", weights_only=True)["step"] == 2
+
+
+def test_supervised_pretraining_then_fine_tuning(tmp_path):
+    r = T.train(tiny(pretrain_steps=3), tmp_path / "pre", progress=False)
+    steps = [h["step"] for h in r["history"]]
+    assert 3 in steps  # the pre-trained network is evaluated where fine-tuning starts
+    at = {h["step"]: h for h in r["history"]}
+    assert at[3]["epe"] < at[0]["epe"]  # the supervised phase moved the network towards the truth
+    with pytest.raises(ValueError, match=r"pretrain_steps 6 must be below steps 6"):
+        validate_config(tiny(pretrain_steps=6))
+
+
+@pytest.mark.parametrize("stop_at", [1, 2])  # the first fine-tuning step (resumes at the boundary) or the second
+def test_resume_across_the_pretraining_boundary_equals_uninterrupted(tmp_path, monkeypatch, stop_at):
+    full = T.train(tiny(pretrain_steps=3, checkpoint_every=1), tmp_path / "full", progress=False)
+    real = O.OBJECTIVES["stereo"]
+    calls = {"n": 0}
+
+    def interrupt(model, batch, cfg):
+        if model.training:
+            calls["n"] += 1
+            if calls["n"] == stop_at:
+                raise KeyboardInterrupt
+        return real(model, batch, cfg)
+
+    monkeypatch.setitem(O.OBJECTIVES, "stereo", interrupt)
+    part = T.train(tiny(pretrain_steps=3, checkpoint_every=1), tmp_path / "part", progress=False)
+    assert part["interrupted"] and part["step"] == 3 + stop_at - 1
+    monkeypatch.setitem(O.OBJECTIVES, "stereo", real)
+    resumed = T.train(tiny(pretrain_steps=3, checkpoint_every=1), tmp_path / "part", resume=True, progress=False)
+    assert resumed["history"] == full["history"]

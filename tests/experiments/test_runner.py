@@ -273,3 +273,24 @@ def test_a_quick_run_never_replaces_the_standard_reference(tmp_path):
                                         r"replace them.*build/results/quick"):
         run_spec(tiny_spec(), "quick", results=tmp_path / "res", scratch=tmp_path / "scratch", log=lambda m: None)
     assert json.loads((ref / "summary.json").read_text())["verdict"] == "diverges"  # untouched
+
+
+def test_fine_tuning_a_pre_trained_network_reports_its_pull(tmp_path):
+    spec = tiny_spec(variants={}, seed_sets_scene=False,
+                     config={"task": "stereo", "model": {"name": "monounet", "kwargs": {"width": 4, "max_disp": "auto"}},
+                             "loss": {"compile": False}},
+                     profiles={"quick": {"steps": 8, "pretrain_steps": 4, "eval_every": 2, "checkpoint_every": 8,
+                                         "data": {"source": "procedural", "size": [16, 32], "supersample": 1, "count": 2},
+                                         "heldout": {"count": 16}}})
+    s = run_spec(spec, "quick", results=tmp_path / "res", scratch=tmp_path / "scratch", log=lambda m: None)
+    ft = s["finetune"]
+    assert ft["pretrain_steps"] == 4 and ft["global"]["seeds"] == 3
+    g = ft["global"]
+    m = pd.read_csv(tmp_path / "res" / "tiny" / "metrics.csv")
+    starts = m[m.step == 4].sort_values("seed")["epe"].tolist()
+    finals = m[m.step == 8].sort_values("seed")["epe"].tolist()
+    assert g["start"] == pytest.approx(starts, rel=1e-5) and g["final"] == pytest.approx(finals, rel=1e-5)  # CSV: 6 digits
+    assert g["pull_mean"] == pytest.approx(sum(f - s for f, s in zip(finals, starts)) / 3, abs=1e-4)
+    assert g["pull_low"] <= g["pull_mean"] <= g["pull_high"]
+    assert set(ft["per_cause"]) >= {"occluded", "specular"}
+    assert all(p["step"] >= 4 for p in [{"step": x["step_at_min_loss"]} for x in s["per_seed"]])  # judged after pre-training

@@ -144,6 +144,9 @@ class Config(_Strict):
     loss: LossConfig = Field(default_factory=LossConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
     steps: int = Field(100, ge=1)
+    pretrain_steps: int = Field(0, ge=0, description="the first steps train with ground-truth supervision only (L1 to the "
+                                "true disparity, or to the true log-depth and poses for video) before the configured loss "
+                                "fine-tunes the network; the verdict reads the fine-tuning part only. 0: none")
     eval_every: int = Field(10, ge=1)
     checkpoint_every: int = Field(10, ge=1)
     max_disp: int | Literal["auto"] = Field("auto", description="disparity hypotheses of the proxy matcher and of the "
@@ -169,6 +172,10 @@ class Config(_Strict):
             raise ValueError(f"loss.{video_only[0]} is defined on monocular video (task 'video'), not on {self.task!r}")
         if self.loss.explainability and self.loss.min_reprojection:
             raise ValueError("loss.explainability weights each source's error: set loss.min_reprojection to false")
+        if self.pretrain_steps and self.pretrain_steps >= self.steps:
+            raise ValueError(f"pretrain_steps {self.pretrain_steps} must be below steps {self.steps}: the rest fine-tunes")
+        if self.pretrain_steps and self.model.init == "ground_truth":
+            raise ValueError("pretrain_steps and model.init 'ground_truth' both start at the truth: use one of them")
         if isinstance(self.max_disp, int) and self.max_disp < 4:
             raise ValueError(f"max_disp {self.max_disp} is too small: use auto or at least 4")
         md = self.model.kwargs.get("max_disp")

@@ -26,7 +26,7 @@ from .config import Config, ConfigError, load_config, resolve_max_disp, validate
 from .data.build import batch as make_batch
 from .data.build import make_datasets
 from .evaluation import baseline_errors, cause_shares, evaluate
-from .objectives import objective_for
+from .objectives import objective_for, pretraining_objective
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -224,14 +224,19 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
 
         bar = tqdm(total=cfg.steps, initial=step, desc=cfg.name, leave=False, file=sys.stderr)
     interrupted = False
+    fresh_optimiser = False
     if step == 0 and not history:
         model.eval()
         history.append({"step": 0, "train_loss": None, **evaluate(model, held, cfg, device)})
     try:
         while step < cfg.steps:
+            if cfg.pretrain_steps and step == cfg.pretrain_steps and not fresh_optimiser:
+                # fine-tuning starts with a fresh optimiser (a run resumed past this step restores that one)
+                optim = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
+                fresh_optimiser = True
             b = make_batch([train_set[i] for i in _indices(step, cfg.optim.batch, dd, len(train_set))], device)
             net.train()
-            loss = objective(net, b, cfg).loss
+            loss = (pretraining_objective if step < cfg.pretrain_steps else objective)(net, b, cfg).loss
             if not torch.isfinite(loss):
                 where = f"{ckpt_path} (step {last_good})" if last_good is not None else "none (no checkpoint written yet)"
                 raise NonFiniteLoss(f"non-finite training loss ({float(loss.detach())}) at step {step + 1}; last good checkpoint: {where}")
@@ -242,10 +247,10 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
-            if step % cfg.eval_every == 0 or step == cfg.steps:
+            if step % cfg.eval_every == 0 or step == cfg.steps or step == cfg.pretrain_steps:
                 model.eval()
                 history.append({"step": step, "train_loss": float(loss.detach()), **evaluate(model, held, cfg, device)})
-            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps or step == cfg.pretrain_steps:
                 checkpoint(step)
     except KeyboardInterrupt:
         interrupted = True

@@ -266,6 +266,31 @@ def sparse_points(valid: torch.Tensor, density: float, names: list[str] | None) 
     return out
 
 
+def pretraining_config(cfg: Config) -> Config:
+    """The config of the supervised pre-training phase: the same run with only the ground-truth term."""
+    lc = LossConfig(photometric=0.0, supervised=1.0, min_reprojection=cfg.task == "video", auto_mask=False,
+                    compile=cfg.loss.compile)
+    return cfg.model_copy(update={"loss": lc})
+
+
+def pretraining_objective(model, batch: dict, cfg: Config) -> Terms:
+    """Ground-truth supervision of a network before it is fine-tuned by a synthesis loss: L1 to the true disparity
+    (stereo) or to the true log-depth plus an L1 to the true poses' top three rows (video, so that the pose network
+    starts from the truth as well). ``parts["synthesis"]`` is the configured synthesis term, not trained."""
+    pre = pretraining_config(cfg)
+    if cfg.task == "stereo":
+        t = stereo_objective(model, batch, pre)
+    else:
+        t = video_objective(model, batch, pre)
+        if batch.get("poses") is not None:
+            f = batch["frames"].shape[1]
+            true = [batch["poses"][:, i] for i in range(f) if i != f // 2]
+            t.parts["pose_supervised"] = sum((T[:, :3] - Tt[:, :3].to(T.dtype)).abs().mean()
+                                             for T, Tt in zip(t.extra["poses"], true)) / len(true)
+    loss = sum(v for k, v in t.parts.items() if k != "synthesis")
+    return Terms(loss, t.prediction, t.parts, t.extra)
+
+
 OBJECTIVES = {"stereo": stereo_objective, "video": video_objective}
 
 

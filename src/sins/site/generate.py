@@ -302,7 +302,18 @@ def experiment_page(r: dict, root: Path, files: dict) -> str:
             seeds.append({"seed": (r.get("seeds") or [None] * 99)[i] if i < len(r.get("seeds") or []) else i, **s})
     seed_cols = ["seed", "best_error", "error_at_min_loss", "final_error", "baseline_error", "cost", "excess", "noise_sd",
                  "overfits", "failed"]
+    finetune = []
+    ft = r.get("finetune") or {}
+    for where, p in [("global", ft.get("global"))] + sorted((ft.get("per_cause") or {}).items()):
+        if not p or not p.get("start"):
+            continue
+        finetune.append({"where": where, "error at the start": sum(p["start"]) / len(p["start"]),
+                         "at the loss-selected checkpoint": sum(p["selected"]) / len(p["selected"]),
+                         "at the end": sum(p["final"]) / len(p["final"]),
+                         "change (end - start)": p.get("pull_mean"), "95% low": p.get("pull_low"), "95% high": p.get("pull_high"),
+                         "pulled away": "yes" if p.get("pulled_away") else "no"})
     return page("experiment.html", **_ctx(front=front_matter(r.get("title") or r["name"]), r=r, figures=figures,
+                                          finetune=finetune, finetune_steps=ft.get("pretrain_steps"),
                                           per_cause=per_cause, variants=variants, failed=failed, labels=LABELS,
                                           seeds=seeds, seed_cols=[c for c in seed_cols if any(c in s for s in seeds)]))
 
