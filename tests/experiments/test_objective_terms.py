@@ -161,3 +161,28 @@ def test_the_uncertainty_head_is_required_and_clamped():
     depth, _ = m(torch.rand(1, 3, 3, 16, 32))
     assert depth.shape == m.last_uncertainty.shape == (1, 1, 16, 32)
     assert float(m.last_uncertainty.min()) >= 0.01 and float(m.last_uncertainty.max()) <= 1.0
+
+
+def test_the_pose_cycle_is_zero_for_inverse_poses_and_scale_free():
+    from sins.experiments.models.depthpose import pose_vec_to_matrix
+
+    T = pose_vec_to_matrix(torch.tensor([[0.02, -0.01, 0.03, 0.1, 0.0, 0.5]]))
+    rot, trans = L.pose_cycle(T, torch.linalg.inv(T))
+    assert float(rot) < 1e-8 and float(trans) < 1e-8
+    rot, trans = L.pose_cycle(T, T)  # the same motion twice does not close the cycle
+    assert float(rot) > 0.5 and float(trans) > 0.5
+
+
+def test_epipolar_distance_is_zero_at_the_true_pose_and_grows_off_it(clip):
+    from sins.experiments.objectives import exact_matches
+
+    b = batch([clip], "cpu")
+    T = clip.poses[2][None]
+    x_t, x_s = exact_matches(b["depth"], b["valid"].bool(), b["K"], T, b["names"], 2)
+    assert x_t.shape == (1, 100, 2) and torch.equal(x_t, exact_matches(b["depth"], b["valid"].bool(), b["K"], T, b["names"], 2)[0])
+    assert float(L.epipolar_distance(T, b["K"], x_t, x_s).max()) < 1e-2
+    off = T.clone()
+    off[:, 0, 3] += 0.3  # a sideways translation moves the epipolar lines
+    assert float(L.epipolar_distance(off, b["K"], x_t, x_s).mean()) > 0.1
+    t = video_objective(VideoTruth(clip), b, cfg(epipolar=0.001, auto_mask=False))
+    assert float(t.parts["epipolar"]) < 1e-4

@@ -121,6 +121,12 @@ class LossConfig(_Strict):
     uncertainty: bool = Field(False, description="video: the per-pixel minimum reprojection error r enters as r / u + log u "
                               "with u the depth network's predicted uncertainty (SUB-Depth, CoProU); needs model.kwargs."
                               "uncertainty: true")
+    pose_cycle: float = Field(0.0, description="video: multiplier of Gordon et al.'s forward-backward pose cycle loss "
+                              "(1: their weights, 1e-3 rotation and 1e-2 translation); the pose network also runs on the "
+                              "swapped frame order")
+    epipolar: float = Field(0.0, description="video: weight of DeepMatchVO's epipolar distance (px) of 100 exact matches "
+                            "per source frame to the lines of the predicted pose (0.001); the matches come from the true "
+                            "depth and poses, standing in for SIFT")
     brightness_align: bool = Field(False, description="video: rescale each warped frame to the target's mean and std before "
                                    "the comparison (VFDepth's intensity alignment)")
     min_reprojection: bool = True
@@ -166,7 +172,7 @@ class Config(_Strict):
             raise ValueError("loss.uncertainty needs a depth network with an uncertainty head: model depthpose with "
                              "kwargs uncertainty: true")
         video_only = [k for k in ("residual_clip", "sparse_depth", "pose_velocity", "out_of_view_mask",
-                                  "geometry_consistency", "brightness_align", "uncertainty")
+                                  "geometry_consistency", "brightness_align", "uncertainty", "pose_cycle", "epipolar")
                       if getattr(self.loss, k) not in (None, 0.0, False)]
         if video_only and self.task != "video":
             raise ValueError(f"loss.{video_only[0]} is defined on monocular video (task 'video'), not on {self.task!r}")

@@ -411,3 +411,35 @@ def align_brightness(warped: torch.Tensor, target: torch.Tensor, valid: torch.Te
         sd_w = ((warped - mu_w) ** 2).mean(dim=(1, 2, 3), keepdim=True).add(1e-16).sqrt()
         sd_t = ((target - mu_t) ** 2).mean(dim=(1, 2, 3), keepdim=True).add(1e-16).sqrt()
     return ((warped - mu_w) / (sd_w + 1e-8) * sd_t + mu_t) * m
+
+
+def pose_cycle(T_ts: torch.Tensor, T_st: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Gordon et al.'s normalised forward-backward motion cycle (``gordon2019depth``; ``li2020unsupervised``,
+    ``lee2021learning``) for a global pose: with :math:`R, t` of :math:`T_{ts} T_{st}`,
+    ``e_rot = mean((R - I)^2) / (1e-24 + mean((R_ts - I)^2) + mean((R_st - I)^2))`` and
+    ``e_trans = |t|^2 / (1e-24 + |t_ts|^2 + |t_st|^2)``, both per batch element; returns their batch means."""
+    eye = torch.eye(3, dtype=T_ts.dtype, device=T_ts.device)
+    R1, t1, R2, t2 = T_ts[:, :3, :3], T_ts[:, :3, 3], T_st[:, :3, :3], T_st[:, :3, 3]
+    R = R1 @ R2
+    t = (R1 @ t2[..., None])[..., 0] + t1
+    sq = lambda m: ((m - eye) ** 2).mean(dim=(1, 2))  # noqa: E731
+    e_rot = sq(R) / (1e-24 + sq(R1) + sq(R2))
+    e_trans = (t ** 2).sum(1) / (1e-24 + (t1 ** 2).sum(1) + (t2 ** 2).sum(1))
+    return e_rot.mean(), e_trans.mean()
+
+
+def epipolar_distance(T_ts: torch.Tensor, K: torch.Tensor, x_t: torch.Tensor, x_s: torch.Tensor) -> torch.Tensor:
+    r"""DeepMatchVO's epipolar loss (``shen2019beyond``): the distance in pixels of each source match ``x_s`` to
+    the epipolar line :math:`\ell = F \tilde x_t` of its target pixel, ``|x_s^T F x_t| / (|\ell_{1,2}| + 1e-6)``,
+    with ``F = K^{-T} [t]_x R K^{-1}`` from the predicted pose (for X_s = R X_t + t; the textbook order, not the
+    R [t]_x of the released code). ``x_t``, ``x_s``: (B, N, 2) pixel coordinates; returns (B, N)."""
+    R, t = T_ts[:, :3, :3], T_ts[:, :3, 3]
+    z = torch.zeros_like(t[:, 0])
+    tx = torch.stack([torch.stack([z, -t[:, 2], t[:, 1]], -1), torch.stack([t[:, 2], z, -t[:, 0]], -1),
+                      torch.stack([-t[:, 1], t[:, 0], z], -1)], 1)
+    Kinv = torch.linalg.inv(K.to(T_ts.dtype))
+    F = Kinv.transpose(1, 2) @ tx @ R @ Kinv
+    one = torch.ones_like(x_t[..., :1])
+    ht, hs = torch.cat([x_t, one], -1), torch.cat([x_s, one], -1)
+    line = ht @ F.transpose(1, 2)  # (B, N, 3): F x_t per match
+    return (hs * line).sum(-1).abs() / (line[..., :2].norm(dim=-1) + 1e-6)

@@ -224,6 +224,24 @@ def video_objective(model, batch: dict, cfg: Config) -> Terms:
     if lc.geometry_consistency:
         parts["geometry_consistency"] = lc.geometry_consistency * sum(
             masked_mean(d, m) for d, m in inconsistency) / len(inconsistency)
+    if lc.pose_cycle:  # the pose network on the swapped order too (not the inverse: that cycle is always closed)
+        inner = getattr(model, "module", model)
+        rot = trans = 0.0
+        for src, T in zip(sources, poses):
+            T_st = inner.pose(src, target)
+            for a, b_ in ((T, T_st), (T_st, T)):
+                r_, t_ = L.pose_cycle(a, b_)
+                rot, trans = rot + r_, trans + t_
+        parts["pose_cycle"] = lc.pose_cycle * (1e-3 * rot + 1e-2 * trans)
+    if lc.epipolar:
+        if batch.get("poses") is None:
+            raise ConfigError("loss.epipolar takes its matches from the true depth and poses (procedural video has them)",
+                              "loss.epipolar")
+        d = 0.0
+        for i, T in zip(src_idx, poses):
+            x_t, x_s = exact_matches(batch["depth"], batch["valid"].bool(), K, batch["poses"][:, i], batch.get("names"), i)
+            d = d + L.epipolar_distance(T, K, x_t, x_s).mean()
+        parts["epipolar"] = lc.epipolar * d
     if lc.pose_velocity:
         if batch.get("poses") is None:
             raise ConfigError("loss.pose_velocity needs the true poses of the clips (procedural video has them)",
@@ -251,6 +269,28 @@ def _depth_inconsistency(model, source: torch.Tensor, depth: torch.Tensor, K: to
     z = z.reshape(b, 1, h, w)
     inside = ~outside & (z > 0)
     return L.geometry_inconsistency(z, sampled), inside
+
+
+def exact_matches(depth: torch.Tensor, valid: torch.Tensor, K: torch.Tensor, T: torch.Tensor, names: list[str] | None,
+                  frame: int, n: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` exact matches per sample between the target and a source frame, standing in for SIFT matches: target
+    pixels drawn (the same ones each time a scene is seen) among those with a true depth whose true projection
+    lands inside the source frame, and their projections. Returns (B, n, 2) target and source pixel coordinates."""
+    import zlib
+
+    b, _, h, w = depth.shape
+    pts = backproject(depth, torch.linalg.inv(K.to(depth.dtype)))
+    u, v, z = project(pts, K, T.to(depth.dtype))
+    inside = (u >= 0) & (u <= w - 1) & (v >= 0) & (v <= h - 1) & (z > 0) & valid.reshape(b, -1)
+    xs = torch.arange(h * w, device=depth.device)
+    out_t, out_s = [], []
+    for k in range(b):
+        g = torch.Generator().manual_seed(zlib.crc32(f"{names[k] if names else k}/{frame}".encode()))
+        cand = xs[inside[k]]
+        pick = cand[torch.randint(len(cand), (n,), generator=g).to(cand.device)] if len(cand) else xs[:n]
+        out_t.append(torch.stack([(pick % w).to(depth.dtype), (pick // w).to(depth.dtype)], -1))
+        out_s.append(torch.stack([u[k, pick], v[k, pick]], -1))
+    return torch.stack(out_t), torch.stack(out_s)
 
 
 def sparse_points(valid: torch.Tensor, density: float, names: list[str] | None) -> torch.Tensor:

@@ -62,6 +62,8 @@ TERMS: dict[str, Term] = {
     "pose_supervision": Term({"pose_velocity": 0.02}, task="video", note="translation-length supervision (md4all)"),
     "uncertainty": Term({"uncertainty": True}, task="video", model={"uncertainty": True},
                         note="r / u + log u with a predicted uncertainty u (SUB-Depth, CoProU)"),
+    "pose_consistency": Term({"pose_cycle": 1.0}, task="video", note="forward-backward pose cycle (Gordon et al.)"),
+    "epipolar": Term({"epipolar": 0.001}, task="video", note="epipolar distance of exact matches (DeepMatchVO)"),
     "brightness_compensation": Term({"brightness_align": True}, task="video",
                                     note="warped frames rescaled to the target's mean and std (VFDepth)"),
 }
