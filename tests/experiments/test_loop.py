@@ -157,3 +157,31 @@ def test_resume_across_the_pretraining_boundary_equals_uninterrupted(tmp_path, m
     monkeypatch.setitem(O.OBJECTIVES, "stereo", real)
     resumed = T.train(tiny(pretrain_steps=3, checkpoint_every=1), tmp_path / "part", resume=True, progress=False)
     assert resumed["history"] == full["history"]
+
+
+@pytest.mark.parametrize("stop_at", [3, 4])  # the teacher's first student step, or the one after
+def test_self_distillation_resumes_with_its_teacher(tmp_path, monkeypatch, stop_at):
+    over = dict(distill_from=2, checkpoint_every=1, loss={"alpha": 0.85, "compile": False, "distillation": 1.0})
+    full = T.train(tiny(**over), tmp_path / "full", progress=False)
+    ck = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=True)
+    assert "teacher" in ck and not all(torch.equal(ck["teacher"][k], ck["model"][k]) for k in ck["model"])
+    real = O.OBJECTIVES["stereo"]
+    calls = {"n": 0}
+
+    def interrupt(model, batch, cfg):
+        if model.training:
+            calls["n"] += 1
+            if calls["n"] == stop_at:
+                raise KeyboardInterrupt
+            if calls["n"] > 2:
+                assert batch["teacher"].shape == batch["disparity"].shape  # the student sees its teacher
+        return real(model, batch, cfg)
+
+    monkeypatch.setitem(O.OBJECTIVES, "stereo", interrupt)
+    part = T.train(tiny(**over), tmp_path / "part", progress=False)
+    assert part["interrupted"]
+    monkeypatch.setitem(O.OBJECTIVES, "stereo", real)
+    resumed = T.train(tiny(**over), tmp_path / "part", resume=True, progress=False)
+    assert resumed["history"] == full["history"]
+    with pytest.raises(ValueError, match=r"loss.distillation and distill_from go together"):
+        validate_config(tiny(distill_from=2))

@@ -121,6 +121,9 @@ class LossConfig(_Strict):
     uncertainty: bool = Field(False, description="video: the per-pixel minimum reprojection error r enters as r / u + log u "
                               "with u the depth network's predicted uncertainty (SUB-Depth, CoProU); needs model.kwargs."
                               "uncertainty: true")
+    distillation: float = Field(0.0, description="weight of an L1 from the network's disparity to a frozen copy of itself "
+                                "taken at step distill_from (PlaneDepth, SUB-Depth, md4all: 1.0); video: on the sigmoid "
+                                "disparity")
     pose_cycle: float = Field(0.0, description="video: multiplier of Gordon et al.'s forward-backward pose cycle loss "
                               "(1: their weights, 1e-3 rotation and 1e-2 translation); the pose network also runs on the "
                               "swapped frame order")
@@ -150,6 +153,9 @@ class Config(_Strict):
     loss: LossConfig = Field(default_factory=LossConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
     steps: int = Field(100, ge=1)
+    distill_from: int = Field(0, ge=0, description="with loss.distillation: the step at which the network becomes its "
+                              "own frozen teacher and a fresh optimiser trains the student from the same weights; the "
+                              "verdict reads the student's part")
     pretrain_steps: int = Field(0, ge=0, description="the first steps train with ground-truth supervision only (L1 to the "
                                 "true disparity, or to the true log-depth and poses for video) before the configured loss "
                                 "fine-tunes the network; the verdict reads the fine-tuning part only. 0: none")
@@ -178,6 +184,12 @@ class Config(_Strict):
             raise ValueError(f"loss.{video_only[0]} is defined on monocular video (task 'video'), not on {self.task!r}")
         if self.loss.explainability and self.loss.min_reprojection:
             raise ValueError("loss.explainability weights each source's error: set loss.min_reprojection to false")
+        if bool(self.loss.distillation) != bool(self.distill_from):
+            raise ValueError("loss.distillation and distill_from go together: the teacher is the network at step "
+                             f"distill_from (now distillation {self.loss.distillation}, distill_from {self.distill_from})")
+        if self.distill_from and (self.distill_from >= self.steps or self.distill_from <= self.pretrain_steps):
+            raise ValueError(f"distill_from {self.distill_from} must lie between pretrain_steps ({self.pretrain_steps}) "
+                             f"and steps ({self.steps})")
         if self.pretrain_steps and self.pretrain_steps >= self.steps:
             raise ValueError(f"pretrain_steps {self.pretrain_steps} must be below steps {self.steps}: the rest fine-tunes")
         if self.pretrain_steps and self.model.init == "ground_truth":

@@ -26,7 +26,7 @@ from .config import Config, ConfigError, load_config, resolve_max_disp, validate
 from .data.build import batch as make_batch
 from .data.build import make_datasets
 from .evaluation import baseline_errors, cause_shares, evaluate
-from .objectives import objective_for, pretraining_objective
+from .objectives import objective_for, pretraining_objective, teacher_prediction
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -60,11 +60,14 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(path: Path, model, optim, step: int, history: list[dict]) -> None:
+def save_checkpoint(path: Path, model, optim, step: int, history: list[dict], teacher=None) -> None:
     """Atomic write: a temporary file in the same folder, then ``os.replace``."""
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save({"model": model.state_dict(), "optim": optim.state_dict(), "rng": rng_state(), "step": step,
-                "history": json.dumps(history)}, tmp)
+    blob = {"model": model.state_dict(), "optim": optim.state_dict(), "rng": rng_state(), "step": step,
+            "history": json.dumps(history)}
+    if teacher is not None:
+        blob["teacher"] = teacher.state_dict()
+    torch.save(blob, tmp)
     os.replace(tmp, path)
 
 
@@ -163,6 +166,15 @@ def channels_last(model: torch.nn.Module) -> torch.nn.Module:
     return model.to(memory_format=torch.channels_last)
 
 
+def _frozen_copy(model: torch.nn.Module) -> torch.nn.Module:
+    import copy
+
+    t = copy.deepcopy(model).eval()
+    for p in t.parameters():
+        p.requires_grad_(False)
+    return t
+
+
 def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool = False, progress: bool = True,
           min_heldout: int = 1, scene_cache: str | Path | None = None) -> dict[str, Any]:
     """Train one config; returns ``{"step", "final", "history", "interrupted", "checkpoint", "model", "train",
@@ -197,6 +209,7 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
         model.set_disparity(torch.stack([s.disparity for s in train_set[: model.theta.shape[0]]]))
     optim = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
     step, history = 0, []
+    teacher = None
     if resume:
         if not ckpt_path.is_file():
             raise ConfigError(f"--resume: no checkpoint at {ckpt_path}")
@@ -205,6 +218,9 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
         optim.load_state_dict(ck["optim"])
         set_rng_state(ck["rng"])
         step, history = int(ck["step"]), json.loads(ck["history"])
+        if "teacher" in ck:
+            teacher = _frozen_copy(model)
+            teacher.load_state_dict(ck["teacher"])
     net = model
     if dd.world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dd.local_rank] if device.type == "cuda" else None)
@@ -214,7 +230,7 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
     def checkpoint(s: int) -> None:
         nonlocal last_good
         if dd.main:
-            save_checkpoint(ckpt_path, model, optim, s, history)
+            save_checkpoint(ckpt_path, model, optim, s, history, teacher)
             _write_metrics(out, history)
         last_good = s
 
@@ -234,7 +250,13 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
                 # fine-tuning starts with a fresh optimiser (a run resumed past this step restores that one)
                 optim = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
                 fresh_optimiser = True
+            if cfg.distill_from and step == cfg.distill_from and teacher is None:
+                # the network becomes its own frozen teacher; a fresh optimiser trains the student from its weights
+                teacher = _frozen_copy(model)
+                optim = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
             b = make_batch([train_set[i] for i in _indices(step, cfg.optim.batch, dd, len(train_set))], device)
+            if teacher is not None:
+                b["teacher"] = teacher_prediction(teacher, b, cfg.task)
             net.train()
             loss = (pretraining_objective if step < cfg.pretrain_steps else objective)(net, b, cfg).loss
             if not torch.isfinite(loss):
@@ -247,10 +269,10 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
-            if step % cfg.eval_every == 0 or step == cfg.steps or step == cfg.pretrain_steps:
+            if step % cfg.eval_every == 0 or step in (cfg.steps, cfg.pretrain_steps, cfg.distill_from):
                 model.eval()
                 history.append({"step": step, "train_loss": float(loss.detach()), **evaluate(model, held, cfg, device)})
-            if step % cfg.checkpoint_every == 0 or step == cfg.steps or step == cfg.pretrain_steps:
+            if step % cfg.checkpoint_every == 0 or step in (cfg.steps, cfg.pretrain_steps, cfg.distill_from):
                 checkpoint(step)
     except KeyboardInterrupt:
         interrupted = True

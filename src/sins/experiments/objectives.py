@@ -156,6 +156,8 @@ def stereo_objective(model, batch: dict, cfg: Config) -> Terms:
     if lc.supervised:
         valid = batch["valid"].bool()
         parts["supervised"] = lc.supervised * masked_mean((disp - batch["disparity"]).abs(), valid)
+    if lc.distillation and batch.get("teacher") is not None:  # the frozen teacher's disparity (px), detached
+        parts["distillation"] = lc.distillation * (disp - batch["teacher"]).abs().mean()
     return Terms(sum(parts.values()), disp, parts)
 
 
@@ -250,6 +252,10 @@ def video_objective(model, batch: dict, cfg: Config) -> Terms:
         parts["pose_velocity"] = lc.pose_velocity * sum(
             (T[:, :3, 3].norm(dim=1) - Tt[:, :3, 3].to(T.dtype).norm(dim=1)).abs().mean() for T, Tt in zip(poses, true)) / len(poses)
     _regularise(parts, 1.0 / depth, target, lc)
+    if lc.distillation and batch.get("teacher") is not None:  # on the sigmoid disparity, as SUB-Depth
+        inner = getattr(model, "module", model)
+        parts["distillation"] = lc.distillation * (_sigmoid_disparity(inner, depth)
+                                                   - _sigmoid_disparity(inner, batch["teacher"])).abs().mean()
     if lc.supervised:
         valid = batch["valid"].bool()
         parts["supervised"] = lc.supervised * masked_mean((torch.log(depth) - torch.log(batch["depth"].clamp_min(1e-6))).abs(),
@@ -304,6 +310,19 @@ def sparse_points(valid: torch.Tensor, density: float, names: list[str] | None) 
         pick = torch.rand(valid.shape[1:], generator=g) < density
         out[k] = valid[k] & pick.to(valid.device)
     return out
+
+
+def _sigmoid_disparity(model, depth: torch.Tensor) -> torch.Tensor:
+    lo, hi = 1.0 / model.max_depth, 1.0 / model.min_depth
+    return (1.0 / depth - lo) / (hi - lo)
+
+
+def teacher_prediction(teacher, batch: dict, task: str) -> torch.Tensor:
+    """The frozen teacher's output for a batch (disparity for stereo, depth for video), without gradient."""
+    with torch.no_grad():
+        if task == "stereo":
+            return predict_stereo(teacher, batch["left"], batch["right"], batch.get("names"))
+        return teacher(batch["frames"])[0]
 
 
 def pretraining_config(cfg: Config) -> Config:

@@ -167,9 +167,12 @@ def _from_step(frame: pd.DataFrame, step: int) -> pd.DataFrame:
 def summarise_variant(records: list[dict], task: str) -> dict[str, Any]:
     """Verdicts and numbers of one configuration over its seeds."""
     err = error_metric(task)
-    pre = int((records[0].get("resolved") or {}).get("pretrain_steps") or 0) if records else 0
+    resolved = (records[0].get("resolved") or {}) if records else {}
+    pre = int(resolved.get("pretrain_steps") or 0)
+    # a distilled student is judged from the step it starts at (its teacher is the network at that step)
+    start = max(pre, int(resolved.get("distill_from") or 0))
     # after supervised pre-training only the fine-tuning part is judged: it starts at the pre-trained network
-    curves = [_from_step(pd.DataFrame(r["history"]), pre) for r in records]
+    curves = [_from_step(pd.DataFrame(r["history"]), start) for r in records]
     base = [r["baseline"].get(err, float("nan")) for r in records]
     verdict, nums, per_seed = verdict_of_curves(
         [c.rename(columns={"heldout_lsyn_trained": "l_syn", err: "error"}) for c in curves], base, rule=RULE)
@@ -245,10 +248,21 @@ def synthesis_terms(cfg: dict) -> dict[str, float]:
     out = {k: getattr(lc, k) for k in SYNTHESIS_TERMS if getattr(lc, k)}
     if "photometric" in out:
         out["alpha"] = lc.alpha
+    # what changes the per-pixel comparison itself (so that it is no longer the common SSIM + L1)
+    if lc.robust != "none":
+        out["charbonnier_power"] = lc.robust_power
+    if lc.residual_clip is not None:
+        out["residual_clip"] = lc.residual_clip
+    for k in ("out_of_view_mask", "brightness_align", "uncertainty"):
+        if getattr(lc, k):
+            out[k] = 1.0
+    if lc.geometry_consistency and lc.geometry_mask:
+        out["geometry_mask"] = 1.0
     return out
 
 
-EXTRA_TERMS = ("smoothness", "second_order", "lr_consistency", "explainability", "proxy", "supervised")
+EXTRA_TERMS = ("smoothness", "second_order", "lr_consistency", "explainability", "proxy", "supervised", "sparse_depth",
+               "pose_velocity", "geometry_consistency", "pose_cycle", "epipolar", "distillation")
 
 
 def extra_terms(cfg: dict) -> dict[str, float]:
