@@ -443,3 +443,15 @@ def epipolar_distance(T_ts: torch.Tensor, K: torch.Tensor, x_t: torch.Tensor, x_
     ht, hs = torch.cat([x_t, one], -1), torch.cat([x_s, one], -1)
     line = ht @ F.transpose(1, 2)  # (B, N, 3): F x_t per match
     return (hs * line).sum(-1).abs() / (line[..., :2].norm(dim=-1) + 1e-6)
+
+
+def flow_cycle(flow_ab: torch.Tensor, flow_ba_at_b: torch.Tensor, inside: torch.Tensor,
+               alpha: float = 0.05, beta: float = 3.0) -> torch.Tensor:
+    r"""Forward-backward rigid-flow consistency (``wang2019recurrent``): with :math:`F_{ab}` the flow from view a to b
+    and :math:`\hat F` the flow from b back to a sampled at :math:`p + F_{ab}(p)`, the per-channel L1 of
+    :math:`F_{ab} + \hat F` averaged (halved, as in the code) over the pixels that land inside b and whose cycle
+    error is at most ``max(beta px, alpha |F_ab|)``. Flows (B, 2, H, W), ``inside`` (B, 1, H, W)."""
+    cyc = flow_ab + flow_ba_at_b
+    ok = inside & (cyc.norm(dim=1, keepdim=True) <= torch.clamp(alpha * flow_ab.norm(dim=1, keepdim=True), min=beta))
+    m = ok.to(cyc.dtype)
+    return (cyc.abs() * m).sum() / (2 * m.sum().clamp_min(1.0))

@@ -235,6 +235,17 @@ def video_objective(model, batch: dict, cfg: Config) -> Terms:
                 r_, t_ = L.pose_cycle(a, b_)
                 rot, trans = rot + r_, trans + t_
         parts["pose_cycle"] = lc.pose_cycle * (1e-3 * rot + 1e-2 * trans)
+    if lc.flow_consistency:
+        inner = getattr(model, "module", model)
+        total = 0.0
+        for src, T in zip(sources, poses):
+            T_st = inner.pose(src, target)
+            d_s = inner.depth(src)
+            f_ts, in_ts = rigid_flow(depth, K, T)
+            f_st, in_st = rigid_flow(d_s, K, T_st)
+            total = total + L.flow_cycle(f_ts, _sample_flow(f_st, f_ts), in_ts) \
+                + L.flow_cycle(f_st, _sample_flow(f_ts, f_st), in_st)
+        parts["flow_consistency"] = lc.flow_consistency * total / len(sources)
     if lc.epipolar:
         if batch.get("poses") is None:
             raise ConfigError("loss.epipolar takes its matches from the true depth and poses (procedural video has them)",
@@ -275,6 +286,31 @@ def _depth_inconsistency(model, source: torch.Tensor, depth: torch.Tensor, K: to
     z = z.reshape(b, 1, h, w)
     inside = ~outside & (z > 0)
     return L.geometry_inconsistency(z, sampled), inside
+
+
+def rigid_flow(depth: torch.Tensor, K: torch.Tensor, T: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The rigid flow (B, 2, H, W) from a view to another given its depth and the pose between them, and the mask
+    of the pixels that land inside the other view in front of its camera."""
+    b, _, h, w = depth.shape
+    pts = backproject(depth, torch.linalg.inv(K.to(depth.dtype)))
+    u, v, z = project(pts, K, T.to(depth.dtype))
+    from .synthesis import pixel_grid
+
+    xs, ys = pixel_grid(h, w, depth.device, depth.dtype)
+    flow = torch.stack([u.reshape(b, h, w) - xs, v.reshape(b, h, w) - ys], 1)
+    uu, vv = u.reshape(b, 1, h, w), v.reshape(b, 1, h, w)
+    inside = (uu >= 0) & (uu <= w - 1) & (vv >= 0) & (vv <= h - 1) & (z.reshape(b, 1, h, w) > 0)
+    return flow, inside
+
+
+def _sample_flow(flow_other: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """``flow_other`` sampled bilinearly at ``p + flow(p)``."""
+    from .synthesis import pixel_grid
+
+    b, _, h, w = flow.shape
+    xs, ys = pixel_grid(h, w, flow.device, flow.dtype)
+    sampled, _ = sample_pixels(flow_other, xs + flow[:, 0], ys + flow[:, 1])
+    return sampled
 
 
 def exact_matches(depth: torch.Tensor, valid: torch.Tensor, K: torch.Tensor, T: torch.Tensor, names: list[str] | None,

@@ -63,6 +63,7 @@ TERMS: dict[str, Term] = {
     "uncertainty": Term({"uncertainty": True}, task="video", model={"uncertainty": True},
                         note="r / u + log u with a predicted uncertainty u (SUB-Depth, CoProU)"),
     "pose_consistency": Term({"pose_cycle": 1.0}, task="video", note="forward-backward pose cycle (Gordon et al.)"),
+    "flow_consistency": Term({"flow_consistency": 0.1}, task="video", note="forward-backward rigid-flow consistency"),
     "epipolar": Term({"epipolar": 0.001}, task="video", note="epipolar distance of exact matches (DeepMatchVO)"),
     "brightness_compensation": Term({"brightness_align": True}, task="video",
                                     note="warped frames rescaled to the target's mean and std (VFDepth)"),
