@@ -221,3 +221,23 @@ def test_every_video_term_trains_a_real_model(clip):
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads)
     assert any(float(p.grad.abs().sum()) > 0 for p in model.pose.parameters())
+
+
+def test_semantic_cross_entropy_trains_the_segmentation_head():
+    from sins.experiments.data import render_stereo
+    from sins.experiments.models import build
+    from sins.experiments.objectives import stereo_objective
+
+    s = render_stereo("street", (16, 32), seed=4, supersample=1)
+    assert s.labels.shape == (1, 16, 32) and int(s.labels.max()) < 5
+    b = batch([s], "cpu")
+    c = validate_config({"name": "t", "task": "stereo", "model": {"name": "monounet", "kwargs": {"classes": 5, "width": 4}},
+                         "max_disp": 16, "loss": {"compile": False, "semantic": 0.1}})
+    model = build("monounet", classes=5, width=4, max_disp=16)
+    t = stereo_objective(model, b, c)
+    assert float(t.parts["semantic"]) == pytest.approx(0.1 * float(torch.nn.functional.cross_entropy(
+        model.last_logits, b["labels"][:, 0])), rel=1e-5)
+    t.loss.backward()
+    assert float(model.seg.weight.grad.abs().sum()) > 0
+    with pytest.raises(ValueError, match=r"loss.semantic needs a segmentation head"):
+        cfg("stereo", semantic=0.1)

@@ -121,6 +121,9 @@ class LossConfig(_Strict):
     uncertainty: bool = Field(False, description="video: the per-pixel minimum reprojection error r enters as r / u + log u "
                               "with u the depth network's predicted uncertainty (SUB-Depth, CoProU); needs model.kwargs."
                               "uncertainty: true")
+    semantic: float = Field(0.0, description="stereo: weight of the cross-entropy of a segmentation head on the shared "
+                            "decoder to the renderer's classes (Zama-Ramirez et al. 0.1; FSRE-Depth, SGDepth); needs "
+                            "model.kwargs.classes")
     distillation: float = Field(0.0, description="weight of an L1 from the network's disparity to a frozen copy of itself "
                                 "taken at step distill_from (PlaneDepth, SUB-Depth, md4all: 1.0); video: on the sigmoid "
                                 "disparity")
@@ -177,6 +180,9 @@ class Config(_Strict):
             raise ValueError(f"model.init 'ground_truth' needs the per-pixel model 'field', not {self.model.name!r}")
         if self.loss.explainability and self.task != "video":
             raise ValueError("loss.explainability needs task 'video' (a pose network with a mask head)")
+        if self.loss.semantic and not (self.model.name == "monounet" and self.model.kwargs.get("classes")):
+            raise ValueError("loss.semantic needs a segmentation head: model monounet with kwargs classes: 5 "
+                             "(the renderer's classes)")
         if self.loss.uncertainty and not (self.model.name == "depthpose" and self.model.kwargs.get("uncertainty")):
             raise ValueError("loss.uncertainty needs a depth network with an uncertainty head: model depthpose with "
                              "kwargs uncertainty: true")

@@ -156,6 +156,11 @@ def stereo_objective(model, batch: dict, cfg: Config) -> Terms:
     if lc.supervised:
         valid = batch["valid"].bool()
         parts["supervised"] = lc.supervised * masked_mean((disp - batch["disparity"]).abs(), valid)
+    if lc.semantic:
+        if batch.get("labels") is None:
+            raise ConfigError("loss.semantic needs per-pixel classes (procedural scenes have them)", "loss.semantic")
+        logits = getattr(model, "module", model).last_logits
+        parts["semantic"] = lc.semantic * torch.nn.functional.cross_entropy(logits, batch["labels"][:, 0])
     if lc.distillation and batch.get("teacher") is not None:  # the frozen teacher's disparity (px), detached
         parts["distillation"] = lc.distillation * (disp - batch["teacher"]).abs().mean()
     return Terms(sum(parts.values()), disp, parts)

@@ -142,7 +142,7 @@ def make_datasets(cfg, scene_cache: str | Path | None = None) -> tuple[list, lis
     return [ds[i] for i in range(k)], [ds[i] for i in range(k, n)] or [ds[n - 1]]
 
 
-_FIELDS = ("left", "right", "disparity", "valid", "frames", "depth", "K", "poses")
+_FIELDS = ("left", "right", "disparity", "valid", "frames", "depth", "K", "poses", "labels")
 
 
 def batch(samples: list, device) -> dict[str, Any]:

@@ -416,6 +416,22 @@ def _majority(m: np.ndarray, h: int, w: int, ss: int) -> np.ndarray:
     return m.reshape(h, w, ss).mean(2) >= 0.5
 
 
+#: semantic classes of the rendered pixels (the labels a jointly trained segmentation head learns)
+CLASSES = ("background", "horizontal surface", "vertical surface", "box", "curved object")
+
+
+def _classes(prims: list, idx: np.ndarray) -> np.ndarray:
+    """The class (an index into CLASSES) of the primitive each ray hit (-1: none)."""
+    table = []
+    for p in prims:
+        if p.kind == "plane":
+            table.append(1 if abs(float(np.asarray(p.a)[1])) > 0.9 else 2)
+        else:
+            table.append(3 if p.kind == "box" else 4)
+    lut = np.array(table + [0], dtype=np.int64)  # idx -1 -> the last entry, background
+    return lut[np.where(idx < 0, len(table), idx)]
+
+
 def _centre(a: np.ndarray, h: int, w: int, ss: int) -> np.ndarray:
     return a.reshape(h, w, ss, *a.shape[1:])[:, :, ss // 2]
 
@@ -499,8 +515,9 @@ def render_stereo(domain: Domain = "street", size: tuple[int, int] = (96, 192), 
     left = _finish(_pixels(Lv["color"], h, w, ss), dials, rng, 1.0)
     right = _finish(_pixels(Rv["color"], h, w, ss), dials, rng, gain)
     K = torch.tensor([[f, 0, (w - 1) / 2], [0, f, (h - 1) / 2], [0, 0, 1]], dtype=torch.float32)
+    labels = torch.from_numpy(_centre(_classes(scene.prims, Lv["idx"]), h, w, ss).copy())[None]
     return StereoSample(left, right, _t(disp.astype(np.float32)), _t(valid), causes, name=f"procedural/{domain}/seed{seed}",
-                        depth=_t(z.astype(np.float32)), K=K, baseline=scene.baseline)
+                        depth=_t(z.astype(np.float32)), K=K, baseline=scene.baseline, labels=labels)
 
 
 def _yaw(a: float) -> np.ndarray:
@@ -563,5 +580,6 @@ def render_video(domain: Domain = "street", size: tuple[int, int] = (96, 192), d
     causes = _causes(tgt, h, w, ss, disp_like, occluded, border, spec_other, dials)
     causes["occluded"] &= ~causes["border"]
     K = torch.tensor([[f, 0, (w - 1) / 2], [0, f, (h - 1) / 2], [0, 0, 1]], dtype=torch.float32)
+    labels = torch.from_numpy(_centre(_classes(scene.prims, tgt["idx"]), h, w, ss).copy())[None]
     return VideoSample(torch.stack(imgs), _t(z.astype(np.float32)), _t(valid), K, torch.tensor(np.stack(poses), dtype=torch.float32),
-                       causes, name=f"procedural/{domain}/video/seed{seed}")
+                       causes, name=f"procedural/{domain}/video/seed{seed}", labels=labels)

@@ -23,6 +23,8 @@ class StereoSample:
     depth: torch.Tensor | None = None
     K: torch.Tensor | None = None
     baseline: float | None = None
+    #: per-pixel semantic class (1,H,W) int64 of the left view where the renderer knows it (see CLASSES), else None
+    labels: torch.Tensor | None = None
 
 
 @dataclass
@@ -38,6 +40,8 @@ class VideoSample:
     poses: torch.Tensor | None
     causes: dict[str, torch.Tensor] = field(default_factory=dict)
     name: str = ""
+    #: per-pixel semantic class (1,H,W) int64 of the target frame where known, else None
+    labels: torch.Tensor | None = None
 
     @property
     def target_index(self) -> int:

@@ -36,14 +36,17 @@ class Decoder(nn.Module):
         self.u0 = conv(2 * width + width, width)
         self.out = nn.Conv2d(width, channels, 3, 1, 1)
 
-    def forward(self, feats: list[torch.Tensor], bottom: torch.Tensor | None = None) -> torch.Tensor:
+    def features(self, feats: list[torch.Tensor], bottom: torch.Tensor | None = None) -> torch.Tensor:
+        """The full-resolution decoder features before the output layer (a second head can read them)."""
         f0, f1, f2 = feats
         x = f2 if bottom is None else bottom
         x = F.interpolate(x, size=f1.shape[-2:], mode="bilinear", align_corners=False)
         x = self.u1(torch.cat([x, f1], 1))
         x = F.interpolate(x, size=f0.shape[-2:], mode="bilinear", align_corners=False)
-        x = self.u0(torch.cat([x, f0], 1))
-        return torch.sigmoid(self.out(x))
+        return self.u0(torch.cat([x, f0], 1))
+
+    def forward(self, feats: list[torch.Tensor], bottom: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.sigmoid(self.out(self.features(feats, bottom)))
 
 
 def shift_right(feat: torch.Tensor, d: int) -> torch.Tensor:

@@ -10,11 +10,19 @@ from ._blocks import Decoder, Encoder
 class MonoUNet(nn.Module):
     """Predicts the left disparity from the left image alone; ``right`` is only used by the loss."""
 
-    def __init__(self, width: int = 16, max_disp: float = 32.0):
+    def __init__(self, width: int = 16, max_disp: float = 32.0, classes: int = 0):
         super().__init__()
         self.max_disp = float(max_disp)
         self.enc = Encoder(3, width)
         self.dec = Decoder(width)
+        # classes > 0: a segmentation head on the shared decoder features (semantic guidance, trained jointly)
+        self.seg = nn.Conv2d(width, classes, 3, 1, 1) if classes else None
+        #: the class logits (B, classes, H, W) of the last forward pass (None without the head)
+        self.last_logits: torch.Tensor | None = None
 
     def forward(self, left: torch.Tensor, right: torch.Tensor | None = None) -> torch.Tensor:
-        return self.max_disp * self.dec(self.enc(left))
+        if self.seg is None:
+            return self.max_disp * self.dec(self.enc(left))
+        x = self.dec.features(self.enc(left))
+        self.last_logits = self.seg(x)
+        return self.max_disp * torch.sigmoid(self.dec.out(x))
