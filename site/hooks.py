@@ -49,7 +49,16 @@ def on_page_markdown(markdown, page, config, files):
     markdown = markdown.replace("<!-- sins:counts -->", counts).replace("<!-- sins:catalog-readme -->", readme)
     if "<!-- sins:verdict-rules -->" in markdown:
         markdown = markdown.replace("<!-- sins:verdict-rules -->", _verdict_rules())
+    if "<!-- sins:cause-existence -->" in markdown:
+        markdown = markdown.replace("<!-- sins:cause-existence -->", _cause_existence(_state["results"]))
     return markdown
+
+
+def _cause_existence(results: Path) -> str:
+    """Where each cause exists at the scale of the standard profile, from the committed analysis (measured)."""
+    from sins.site.generate import cause_existence_table
+
+    return cause_existence_table(results)
 
 
 def _verdict_rules():

@@ -140,3 +140,19 @@ def test_leaderboard_pages_and_their_data(built_site, test_catalog):
     noscript = board.split("<noscript>")[1].split("</noscript>")[0]
     assert noscript.index("Paper eps2021med") < noscript.index("Paper beta2017video")
     assert "&lt;img src=x onerror=" in noscript and "example.org/paper" in noscript
+
+
+def test_method_page_table_of_where_the_causes_exist(tmp_path):
+    from sins.site.generate import cause_existence_table
+
+    assert "No analysis is committed yet" in cause_existence_table(tmp_path)
+    a = tmp_path / "analysis"
+    a.mkdir()
+    rows = [{"domain": "street", "size": [96, 192], "occluded_pixels": 184.32}, {"domain": "indoor", "size": [96, 192],
+                                                                                 "occluded_pixels": 552.96}]
+    diffs = {"occluded": {"scenes": 2, "mean_difference": 0.85, "low": 0.8, "high": 0.9, "mean_cause_misleading": 0.87,
+                          "mean_clean_misleading": 0.013}}
+    (a / "summary.json").write_text(json.dumps({"cause_scenes": rows, "cause_differences": diffs}))
+    text = cause_existence_table(tmp_path)
+    assert "Measured on 2 procedural scenes at 96 x 192 pixels" in text and "in 2 domains" in text
+    assert "| occluded | 2 | 2.0% | 87.0% | 1.3% | +0.850 [+0.800, +0.900] |" in text

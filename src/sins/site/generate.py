@@ -276,6 +276,38 @@ def experiments_page(results: dict[str, dict], analysis: dict | None = None, roo
     return text, files
 
 
+def cause_existence_table(results: str | Path) -> str:
+    """Markdown: per cause, in the cause scenes the analysis rendered (the standard profile's 96 x 192), how many
+    scenes hold it, its mean share of the pixels, how often the per-pixel loss minimum is off the truth there and at
+    clean pixels, and the paired difference with its 95% interval. Empty when no analysis is committed."""
+    f = Path(results) / ANALYSIS / "summary.json"
+    if not f.is_file():
+        return "*No analysis is committed yet: run `sins experiments analyse`.*"
+    a = json.loads(f.read_text(encoding="utf-8"))
+    rows, diffs = a.get("cause_scenes") or [], a.get("cause_differences") or {}
+    if not rows or not diffs:
+        return "*The cause scenes have not been measured.*"
+    size = rows[0].get("size") or ["?", "?"]
+    npx = float(size[0]) * float(size[1]) if all(isinstance(x, (int, float)) for x in size) else float("nan")
+    lines = ["## Where the causes exist at the standard scale { #causes }", "",
+             f"Measured on {len(rows)} procedural scenes at {size[0]} x {size[1]} pixels (the standard profile's size) in "
+             f"{len({r.get('domain') for r in rows})} domains, by sweeping every integer disparity per pixel: a cause is "
+             "judged by an experiment only where it covers a non-trivial share of the held-out pixels and the loss "
+             "minimum is off the truth there more often than at clean pixels. From `experiments/results/analysis/`.", "",
+             "| Cause | Scenes with it | Mean share of pixels | Loss minimum off the truth (cause) | (clean pixels) | "
+             "Difference, 95% interval |", "|---|---|---|---|---|---|"]
+    for c in CAUSE_ORDER:
+        d = diffs.get(c)
+        if not d:
+            continue
+        shares = [r.get(f"{c}_pixels", 0) / npx for r in rows if r.get(f"{c}_pixels")]
+        share = sum(shares) / len(shares) if shares else 0.0
+        lines.append(f"| {c} | {d.get('scenes')} | {share:.1%} | {d.get('mean_cause_misleading', float('nan')):.1%} | "
+                     f"{d.get('mean_clean_misleading', float('nan')):.1%} | {d.get('mean_difference', float('nan')):+.3f} "
+                     f"[{d.get('low', float('nan')):+.3f}, {d.get('high', float('nan')):+.3f}] |")
+    return "\n".join(lines) + "\n"
+
+
 def experiment_page(r: dict, root: Path, files: dict) -> str:
     caps = {"curves.png": f"{r.get('title') or r['name']}: held-out synthesis loss (as trained) and depth error over training "
                           "steps, one colour per seed and the mean in black, one row per configuration; the dot marks the "
