@@ -241,3 +241,30 @@ def test_semantic_cross_entropy_trains_the_segmentation_head():
     assert float(model.seg.weight.grad.abs().sum()) > 0
     with pytest.raises(ValueError, match=r"loss.semantic needs a segmentation head"):
         cfg("stereo", semantic=0.1)
+
+
+def test_adversarial_terms_train_each_network_on_its_own_loss_only():
+    from sins.experiments.data import render_stereo
+    from sins.experiments.models import build
+    from sins.experiments.objectives import stereo_objective
+
+    s = render_stereo("street", (32, 64), seed=4, supersample=1)
+    b = batch([s], "cpu")
+    c = validate_config({"name": "t", "task": "stereo", "model": {"name": "monounet", "kwargs": {"discriminator": True, "width": 4}},
+                         "max_disp": 16, "loss": {"compile": False, "adversarial": 1e-4}})
+    model = build("monounet", discriminator=True, width=4, max_disp=16)
+    assert model.disc(torch.rand(1, 3, 32, 64)).shape == (1, 1, 4, 8)  # a patch map at 1/8 resolution
+    t = stereo_objective(model, b, c)
+    assert {"adversarial", "discriminator"} <= set(t.parts) and float(t.parts["adversarial"]) <= 0  # Pilzer's form
+    model.zero_grad()
+    t.parts["adversarial"].backward(retain_graph=True)
+    assert all(p.grad is None or float(p.grad.abs().sum()) == 0 for p in model.disc.parameters())
+    assert float(model.dec.out.weight.grad.abs().sum()) > 0  # the generator term trains the depth network
+    model.zero_grad()
+    t.parts["discriminator"].backward()
+    assert all(p.grad is None or float(p.grad.abs().sum()) == 0 for p in model.dec.parameters())
+    assert float(model.disc.net[0].weight.grad.abs().sum()) > 0
+    lsgan = validate_config({**c.model_dump(), "loss": {**c.loss.model_dump(), "gan_form": "lsgan"}})
+    assert float(stereo_objective(model, b, lsgan).parts["adversarial"]) >= 0
+    with pytest.raises(ValueError, match=r"loss.adversarial needs a discriminator"):
+        cfg("stereo", adversarial=1e-4)

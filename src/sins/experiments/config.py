@@ -124,6 +124,11 @@ class LossConfig(_Strict):
     semantic: float = Field(0.0, description="stereo: weight of the cross-entropy of a segmentation head on the shared "
                             "decoder to the renderer's classes (Zama-Ramirez et al. 0.1; FSRE-Depth, SGDepth); needs "
                             "model.kwargs.classes")
+    adversarial: float = Field(0.0, description="stereo: weight of the adversarial term of a PatchGAN that judges the "
+                               "synthesised left view against the real one (Pilzer et al. 1e-4); needs model.kwargs."
+                               "discriminator: true")
+    gan_form: Literal["pilzer", "lsgan"] = Field("pilzer", description="pilzer: the generator maximises mean D(fake)^2 as "
+                                                 "their code does; lsgan: mean (D(fake) - 1)^2 (RNW)")
     distillation: float = Field(0.0, description="weight of an L1 from the network's disparity to a frozen copy of itself "
                                 "taken at step distill_from (PlaneDepth, SUB-Depth, md4all: 1.0); video: on the sigmoid "
                                 "disparity")
@@ -183,6 +188,8 @@ class Config(_Strict):
         if self.loss.semantic and not (self.model.name == "monounet" and self.model.kwargs.get("classes")):
             raise ValueError("loss.semantic needs a segmentation head: model monounet with kwargs classes: 5 "
                              "(the renderer's classes)")
+        if self.loss.adversarial and not (self.model.name == "monounet" and self.model.kwargs.get("discriminator")):
+            raise ValueError("loss.adversarial needs a discriminator: model monounet with kwargs discriminator: true")
         if self.loss.uncertainty and not (self.model.name == "depthpose" and self.model.kwargs.get("uncertainty")):
             raise ValueError("loss.uncertainty needs a depth network with an uncertainty head: model depthpose with "
                              "kwargs uncertainty: true")

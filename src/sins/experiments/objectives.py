@@ -156,6 +156,8 @@ def stereo_objective(model, batch: dict, cfg: Config) -> Terms:
     if lc.supervised:
         valid = batch["valid"].bool()
         parts["supervised"] = lc.supervised * masked_mean((disp - batch["disparity"]).abs(), valid)
+    if lc.adversarial:
+        parts.update(adversarial_terms(getattr(model, "module", model).disc, left, warped, lc))
     if lc.semantic:
         if batch.get("labels") is None:
             raise ConfigError("loss.semantic needs per-pixel classes (procedural scenes have them)", "loss.semantic")
@@ -351,6 +353,21 @@ def sparse_points(valid: torch.Tensor, density: float, names: list[str] | None) 
         pick = torch.rand(valid.shape[1:], generator=g) < density
         out[k] = valid[k] & pick.to(valid.device)
     return out
+
+
+def adversarial_terms(disc, real: torch.Tensor, fake: torch.Tensor, lc: LossConfig) -> dict[str, torch.Tensor]:
+    """Pilzer et al.'s adversarial terms on the synthesised view, both minimised in one step by one optimiser as in
+    their code: the generator's term sees the discriminator with its parameters detached (so that it trains the
+    depth network only), the discriminator's LSGAN loss sees the synthesised view detached (so that it trains the
+    discriminator only): ``L_D = w/2 [mean (D(real) - 1)^2 + mean D(fake)^2]``, ``L_G = -w mean D(fake)^2``
+    (their form, unbounded) or ``w mean (D(fake) - 1)^2`` (``gan_form: lsgan``)."""
+    from torch.func import functional_call
+
+    frozen = {k: v.detach() for k, v in disc.named_parameters()}
+    d_fake_g = functional_call(disc, frozen, (fake,))
+    g = -(d_fake_g ** 2).mean() if lc.gan_form == "pilzer" else ((d_fake_g - 1) ** 2).mean()
+    d = 0.5 * (((disc(real) - 1) ** 2).mean() + (disc(fake.detach()) ** 2).mean())
+    return {"adversarial": lc.adversarial * g, "discriminator": lc.adversarial * d}
 
 
 def _sigmoid_disparity(model, depth: torch.Tensor) -> torch.Tensor:

@@ -63,6 +63,8 @@ TERMS: dict[str, Term] = {
     "uncertainty": Term({"uncertainty": True}, task="video", model={"uncertainty": True},
                         note="r / u + log u with a predicted uncertainty u (SUB-Depth, CoProU)"),
     "pose_consistency": Term({"pose_cycle": 1.0}, task="video", note="forward-backward pose cycle (Gordon et al.)"),
+    "adversarial": Term({"adversarial": 1e-4}, task="stereo", model={"discriminator": True},
+                        note="PatchGAN on the synthesised view (Pilzer et al.)"),
     "semantic": Term({"semantic": 0.1}, task="stereo", model={"classes": 5},
                      note="segmentation head trained jointly (cross-entropy to the scene's classes)"),
     "flow_consistency": Term({"flow_consistency": 0.1}, task="video", note="forward-backward rigid-flow consistency"),

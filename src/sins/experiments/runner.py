@@ -262,7 +262,7 @@ def synthesis_terms(cfg: dict) -> dict[str, float]:
 
 
 EXTRA_TERMS = ("smoothness", "second_order", "lr_consistency", "explainability", "proxy", "supervised", "sparse_depth",
-               "pose_velocity", "geometry_consistency", "pose_cycle", "epipolar", "distillation", "semantic", "flow_consistency")
+               "pose_velocity", "geometry_consistency", "pose_cycle", "epipolar", "distillation", "semantic", "flow_consistency", "adversarial")
 
 
 def extra_terms(cfg: dict) -> dict[str, float]:

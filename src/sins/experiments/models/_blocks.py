@@ -49,6 +49,30 @@ class Decoder(nn.Module):
         return torch.sigmoid(self.out(self.features(feats, bottom)))
 
 
+class PatchDiscriminator(nn.Module):
+    """The CycleGAN / pix2pix 70 x 70 PatchGAN (Pilzer et al.'s and RNW's discriminator): 4 x 4 convolutions with
+    strides 2, 2, 2, 1, 1, LeakyReLU 0.2, instance norm on layers 2-4, no bias, N(0, 0.02) weights and a raw
+    (no sigmoid) patch map at 1/8 resolution. ``ndf`` 64 in the papers; 16 here, so that it stays smaller than
+    the depth network."""
+
+    def __init__(self, cin: int = 3, ndf: int = 16):
+        super().__init__()
+        def block(a, b, stride, norm):  # TF's SAME padding: 1 each side at stride 2, 1 before and 2 after at stride 1
+            layers = [nn.Conv2d(a, b, 4, 2, 1, bias=False)] if stride == 2 else [nn.ZeroPad2d((1, 2, 1, 2)),
+                                                                                  nn.Conv2d(a, b, 4, 1, 0, bias=False)]
+            if norm:
+                layers.append(nn.InstanceNorm2d(b))
+            return layers + [nn.LeakyReLU(0.2, inplace=True)]
+        self.net = nn.Sequential(*block(cin, ndf, 2, False), *block(ndf, 2 * ndf, 2, True), *block(2 * ndf, 4 * ndf, 2, True),
+                                 *block(4 * ndf, 8 * ndf, 1, True), nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(8 * ndf, 1, 4, 1, 0, bias=False))
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
 def shift_right(feat: torch.Tensor, d: int) -> torch.Tensor:
     """``out[..., x] = feat[..., x - d]`` with zeros where x - d < 0 (left view convention)."""
     if d == 0:
