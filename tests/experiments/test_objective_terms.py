@@ -268,3 +268,25 @@ def test_adversarial_terms_train_each_network_on_its_own_loss_only():
     assert float(stereo_objective(model, b, lsgan).parts["adversarial"]) >= 0
     with pytest.raises(ValueError, match=r"loss.adversarial needs a discriminator"):
         cfg("stereo", adversarial=1e-4)
+
+
+def test_moving_boxes_and_the_motion_mask():
+    from sins.experiments.data.procedural import CLASSES
+
+    still = render_video("street", (24, 48), Dials(occluders=4), seed=3, supersample=1)
+    moving = render_video("street", (24, 48), Dials(occluders=4, moving=2), seed=3, supersample=1)
+    assert torch.equal(still.frames[1], moving.frames[1]) and not torch.equal(still.frames[0], moving.frames[0])
+    assert "moving" not in still.causes and moving.causes["moving"].any()
+    assert (moving.labels[moving.causes["moving"]] == CLASSES.index("box")).float().mean() > 0.9  # the movers are boxes
+    from sins.experiments.synthesis import warp_frame
+
+    b = batch([moving], "cpu")
+    c = cfg(auto_mask=False, motion_mask=True)
+    errs = [synthesis_error(warp_frame(b["frames"][:, i], b["depth"], b["K"], moving.poses[i][None])[0], b["frames"][:, 1], c.loss)
+            for i in (0, 2)]
+    e = L.min_reprojection(errs)
+    mov = moving.causes["moving"][None]
+    assert float(e[mov].mean()) > 2 * float(e[~mov].mean())  # no rigid warp explains a moving box
+    masked = video_objective(VideoTruth(moving), b, c)
+    keep = b["labels"] != CLASSES.index("box")
+    assert float(masked.parts["synthesis"]) == pytest.approx(float(e[keep].mean()), rel=1e-5)

@@ -198,12 +198,16 @@ def test_every_frequent_loss_is_tested_or_says_why():
     for p in cat.papers.values():
         for loss in p.losses:
             counts[loss] = counts.get(loss, 0) + 1
+    untested = []
     for tid, n in counts.items():
         term = cat.taxonomy.losses[tid]
         if n >= 3:
             assert term.experiments or term.untested_because, f"{tid} is used by {n} papers: link an experiment or say why not"
+            if not term.experiments:
+                untested.append(tid)
         for e in term.experiments:
             assert e in SPECS and (RESULTS / e / "summary.json").is_file(), e
+    assert len(untested) <= 2, f"at most two frequent loss ids may stay untested, with a reason: {untested}"
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))

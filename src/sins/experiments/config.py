@@ -135,6 +135,8 @@ class LossConfig(_Strict):
     flow_consistency: float = Field(0.0, description="video: weight of the forward-backward consistency of the rigid "
                                     "flows from depth and pose, both directions, the depth network also run on the "
                                     "sources (wang2019recurrent; 0.1 keeps its ratio to the photometric term)")
+    motion_mask: bool = Field(False, description="video: pixels of the possibly moving class (boxes: cars, furniture) "
+                              "leave the photometric term (CoMoDA's mask-out of detected movable objects)")
     pose_cycle: float = Field(0.0, description="video: multiplier of Gordon et al.'s forward-backward pose cycle loss "
                               "(1: their weights, 1e-3 rotation and 1e-2 translation); the pose network also runs on the "
                               "swapped frame order")
@@ -194,7 +196,7 @@ class Config(_Strict):
             raise ValueError("loss.uncertainty needs a depth network with an uncertainty head: model depthpose with "
                              "kwargs uncertainty: true")
         video_only = [k for k in ("residual_clip", "sparse_depth", "pose_velocity", "out_of_view_mask",
-                                  "geometry_consistency", "brightness_align", "uncertainty", "pose_cycle", "epipolar", "flow_consistency")
+                                  "geometry_consistency", "brightness_align", "uncertainty", "pose_cycle", "epipolar", "flow_consistency", "motion_mask")
                       if getattr(self.loss, k) not in (None, 0.0, False)]
         if video_only and self.task != "video":
             raise ValueError(f"loss.{video_only[0]} is defined on monocular video (task 'video'), not on {self.task!r}")

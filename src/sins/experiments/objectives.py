@@ -202,9 +202,15 @@ def video_objective(model, batch: dict, cfg: Config) -> Terms:
         errs.append(e)
         outs.append(outside)
     keep = None  # pixels the synthesis term averages over (None: all)
+    if lc.motion_mask:  # CoMoDA: possibly moving objects (the box class) leave the photometric term
+        if batch.get("labels") is None:
+            raise ConfigError("loss.motion_mask needs per-pixel classes (procedural scenes have them)", "loss.motion_mask")
+        from .data.procedural import CLASSES
+
+        keep = batch["labels"] != CLASSES.index("box")
     if lc.sparse_depth:
         points = sparse_points(batch["valid"].bool(), lc.sparse_density, batch.get("names"))
-        keep = ~points  # pixels with a measured depth leave the photometric term (LiDARTouch)
+        keep = ~points if keep is None else keep & ~points  # measured pixels leave the photometric term (LiDARTouch)
         parts["sparse_depth"] = lc.sparse_depth * masked_mean((1.0 / depth - 1.0 / batch["depth"].clamp_min(1e-6)).abs(),
                                                               points)
     if lc.explainability:

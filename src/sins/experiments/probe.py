@@ -65,6 +65,8 @@ TERMS: dict[str, Term] = {
     "pose_consistency": Term({"pose_cycle": 1.0}, task="video", note="forward-backward pose cycle (Gordon et al.)"),
     "adversarial": Term({"adversarial": 1e-4}, task="stereo", model={"discriminator": True},
                         note="PatchGAN on the synthesised view (Pilzer et al.)"),
+    "instance_motion_mask": Term({"motion_mask": True}, task="video",
+                                 note="possibly moving objects masked out (CoMoDA); the probe's clips are static"),
     "semantic": Term({"semantic": 0.1}, task="stereo", model={"classes": 5},
                      note="segmentation head trained jointly (cross-entropy to the scene's classes)"),
     "flow_consistency": Term({"flow_consistency": 0.1}, task="video", note="forward-backward rigid-flow consistency"),

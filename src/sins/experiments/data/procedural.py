@@ -30,6 +30,7 @@ its sub-samples do:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -52,7 +53,8 @@ class Dials(BaseModel):
     (0 = flat albedo); ``repetitive``: weight of the stripe pattern on the designated surfaces;
     ``occluders``: number of boxes in front of the background; ``curved``: number of curved shiny
     objects (spheres and cylinders) lit from nearby; ``shadows``: cast-shadow darkness (0 = none);
-    ``noise``: std of Gaussian sensor noise; ``exposure``: gain change of the second view."""
+    ``noise``: std of Gaussian sensor noise; ``exposure``: gain change of the second view; ``moving``: number
+    of boxes that move between the frames of a video."""
 
     model_config = ConfigDict(extra="forbid")
     specular: float = Field(0.3, ge=0.0, le=5.0)
@@ -63,6 +65,8 @@ class Dials(BaseModel):
     shadows: float = Field(0.6, ge=0.0, le=1.0)
     noise: float = Field(0.0, ge=0.0, le=0.5)
     exposure: float = Field(0.0, ge=-0.9, le=2.0)
+    moving: int = Field(0, ge=0, le=12, description="video: how many of the boxes (cars, furniture) move between frames, "
+                        "each with its own velocity; their pixels form the cause 'moving'")
 
 
 @dataclass
@@ -75,6 +79,7 @@ class _Prim:
     stripes: int = 0  # 0 none, 1 stripes along x, 2 along z, 3 along y
     shiny: float = 1.0  # relative specular strength
     shininess: float = 60.0  # Blinn-Phong exponent (higher: smaller, sharper highlight)
+    shift: np.ndarray | None = None  # a moving object's displacement in this frame (its texture moves with it)
 
 
 def _bounds(p: _Prim) -> tuple[np.ndarray, float] | None:
@@ -361,6 +366,12 @@ def _shade(scene: _Scene, dials: Dials, noise: _Noise, origin: np.ndarray, dirs:
     stripe = np.zeros(P.shape[0])
     shiny = np.zeros(P.shape[0])
     expo = np.ones(P.shape[0])
+    tex_P = P
+    if any(p.shift is not None for p in scene.prims):  # a moving object's texture is attached to it
+        tex_P = P.copy()
+        for i, p in enumerate(scene.prims):
+            if p.shift is not None:
+                tex_P[idx == i] -= p.shift
     for i, p in enumerate(scene.prims):
         m = idx == i
         if not m.any():
@@ -370,10 +381,10 @@ def _shade(scene: _Scene, dials: Dials, noise: _Noise, origin: np.ndarray, dirs:
         shiny[m] = p.shiny
         expo[m] = p.shininess
         if p.stripes and dials.repetitive > 0:
-            coord = P[m, 2] * 2 if p.kind == "tube" else P[m, {1: 0, 2: 2, 3: 1}[p.stripes]]
+            coord = tex_P[m, 2] * 2 if p.kind == "tube" else tex_P[m, {1: 0, 2: 2, 3: 1}[p.stripes]]
             stripe[m] = (np.sin(2 * np.pi * coord * scene.tex_scale * 3.0) > 0).astype(float)
             stripe_mask[m] = True
-    nz = noise(P * scene.tex_scale) if dials.texture > 0 else np.full(P.shape[0], 0.5)
+    nz = noise(tex_P * scene.tex_scale) if dials.texture > 0 else np.full(P.shape[0], 0.5)
     albedo = base * (1.0 + 0.9 * amp * (nz - 0.5) * 2)[:, None]
     albedo = albedo * (1 - dials.repetitive * 0.6 * stripe_mask * (1 - stripe))[:, None]
     albedo = np.clip(albedo, 0, 1)
@@ -520,6 +531,28 @@ def render_stereo(domain: Domain = "street", size: tuple[int, int] = (96, 192), 
                         depth=_t(z.astype(np.float32)), K=K, baseline=scene.baseline, labels=labels)
 
 
+def _movers(scene: _Scene, dials: Dials, seed: int, step: float) -> dict[int, np.ndarray]:
+    """The first ``dials.moving`` boxes of the scene and their velocity per frame (m): along the road mostly, up to
+    a camera step either way, from their own generator (so that the static scene is the same with or without)."""
+    if not dials.moving:
+        return {}
+    rng = np.random.default_rng(seed + 104729)
+    boxes = [i for i, p in enumerate(scene.prims) if p.kind == "box"][: dials.moving]
+    return {i: np.array([rng.uniform(-0.3, 0.3) * step, 0.0, rng.choice([-1, 1]) * rng.uniform(0.4, 1.0) * step])
+            for i in boxes}
+
+
+def _moved(scene: _Scene, movers: dict[int, np.ndarray], s: int) -> _Scene:
+    """The scene at frame offset ``s``: each moving box displaced by its velocity times ``s``."""
+    if not movers or s == 0:
+        return scene
+    prims = list(scene.prims)
+    for i, v in movers.items():
+        d = v * s
+        prims[i] = dataclasses.replace(prims[i], a=prims[i].a + d, b=prims[i].b + d, shift=d)
+    return dataclasses.replace(scene, prims=prims)
+
+
 def _yaw(a: float) -> np.ndarray:
     c, s = np.cos(a), np.sin(a)
     return np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]])  # world->camera rotation
@@ -543,12 +576,13 @@ def render_video(domain: Domain = "street", size: tuple[int, int] = (96, 192), d
     step = scene.baseline * 1.5
     turn = rng.uniform(-0.015, 0.015)
     imgs, poses, views, centres = [], [], [], []
+    movers = _movers(scene, dials, seed, step)
     for k in range(frames):
         s = k - mid
         c = np.array([0.15 * step * s, 0.0, step * s])
         Rw = _yaw(turn * s)
         dirs, _ = _rays(h, w, f, Rw, supersample)
-        V = _shade(scene, dials, noise, np.zeros_like(dirs) + c, dirs)
+        V = _shade(_moved(scene, movers, s), dials, noise, np.zeros_like(dirs) + c, dirs)
         views.append(V)
         centres.append(c)
         T = np.eye(4)
@@ -579,6 +613,8 @@ def render_video(domain: Domain = "street", size: tuple[int, int] = (96, 192), d
     valid = _centre(tgt["hit"], h, w, ss) & (z < scene.max_depth)
     causes = _causes(tgt, h, w, ss, disp_like, occluded, border, spec_other, dials)
     causes["occluded"] &= ~causes["border"]
+    if movers:  # pixels of the target on an object that moves between the frames: no rigid warp explains them
+        causes["moving"] = _t(_majority(np.isin(tgt["idx"], list(movers)), h, w, ss))
     K = torch.tensor([[f, 0, (w - 1) / 2], [0, f, (h - 1) / 2], [0, 0, 1]], dtype=torch.float32)
     labels = torch.from_numpy(_centre(_classes(scene.prims, tgt["idx"]), h, w, ss).copy())[None]
     return VideoSample(torch.stack(imgs), _t(z.astype(np.float32)), _t(valid), K, torch.tensor(np.stack(poses), dtype=torch.float32),
