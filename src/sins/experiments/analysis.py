@@ -52,6 +52,8 @@ from .verdict import holm, t_interval
 
 CLAIM_CAUSES = ("specular", "occluded", "textureless", "repetitive")
 ALL_CAUSES = ("occluded", "border", "textureless", "specular", "repetitive", "depth_edge", "shadow")
+#: the verdict matrix also shows the causes only some scenes have (moving objects in clips with ``moving`` boxes)
+MATRIX_CAUSES = (*ALL_CAUSES, "moving")
 SWEEP_LEVELS: dict[str, list[float]] = {
     "specular": [0.0, 0.5, 1.5, 3.0],
     "texture": [0.1, 0.4, 1.0, 2.0],
@@ -395,7 +397,7 @@ def verdict_matrix(results: dict[str, dict]) -> list[dict[str, Any]]:
     for c in configurations(results):
         row = {"configuration": c["label"], "experiment": c["experiment"], "tests": c["tests"],
                "architecture": c["architecture"], "domain": c["domain"], "global": c["verdict"]}
-        for cause in ALL_CAUSES:
+        for cause in MATRIX_CAUSES:
             row[cause] = c["per_cause"].get(cause, {}).get("verdict", "not judged")
         rows.append(row)
     return rows

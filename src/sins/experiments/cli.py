@@ -262,7 +262,7 @@ def analyse(results: Path = typer.Option(Path("experiments/results"), help="resu
     from rich.table import Table
 
     con = Console()
-    from .analysis import ALL_CAUSES
+    from .analysis import MATRIX_CAUSES as ALL_CAUSES
 
     t = Table(title="Verdict matrix (global and per cause)")
     for c in ("configuration", "global", *ALL_CAUSES):

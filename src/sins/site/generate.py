@@ -57,7 +57,7 @@ VERDICT_HELP = {"diverges": "a lower synthesis loss came with a higher depth err
                 "consistent": "picking the checkpoint by the synthesis loss cost less than the tolerance",
                 "inconclusive": "the effect is within the noise", "failed": "too few runs trained to judge",
                 "not judged": "the cause does not exist at this scale"}
-CAUSE_ORDER = ["occluded", "border", "textureless", "specular", "repetitive", "depth_edge", "shadow"]
+CAUSE_ORDER = ["occluded", "border", "textureless", "specular", "repetitive", "depth_edge", "shadow", "moving"]
 CLAIM_FIGURES = {
     "claim1.png": "Excess cost of trusting the loss per trained-network configuration: the depth error at the checkpoint "
                   "with the lowest held-out synthesis loss minus the error at the error's best trend, mean over seeds "
