@@ -141,12 +141,12 @@ def test_taxonomy_names_the_implementation_of_each_loss():
     import importlib
 
     from sins.catalog import load_catalog
-    from sins.experiments.losses import IMPLEMENTS
+    from sins.experiments.objectives import IMPLEMENTS
     from tests.conftest import ROOT
 
     tax = load_catalog(ROOT / "catalog").taxonomy
     for loss_id, fn in IMPLEMENTS.items():
-        assert tax.losses[loss_id].implementation == f"sins.experiments.losses.{fn.__name__}", loss_id
+        assert tax.losses[loss_id].implementation == f"{fn.__module__}.{fn.__name__}", loss_id
     for loss_id, term in tax.losses.items():
         if term.implementation:
             module, _, name = term.implementation.rpartition(".")

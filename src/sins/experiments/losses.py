@@ -455,3 +455,14 @@ def flow_cycle(flow_ab: torch.Tensor, flow_ba_at_b: torch.Tensor, inside: torch.
     ok = inside & (cyc.norm(dim=1, keepdim=True) <= torch.clamp(alpha * flow_ab.norm(dim=1, keepdim=True), min=beta))
     m = ok.to(cyc.dtype)
     return (cyc.abs() * m).sum() / (2 * m.sum().clamp_min(1.0))
+
+
+IMPLEMENTS.update({
+    "robust_penalty": charbonnier,
+    "residual_clipping": clip_residuals,
+    "depth_consistency": geometry_inconsistency,
+    "brightness_compensation": align_brightness,
+    "pose_consistency": pose_cycle,
+    "epipolar": epipolar_distance,
+    "flow_consistency": flow_cycle,
+})

@@ -419,3 +419,18 @@ OBJECTIVES = {"stereo": stereo_objective, "video": video_objective}
 
 def objective_for(task: str):
     return OBJECTIVES[task]
+
+
+#: taxonomy loss id -> the function that implements it, here or in :mod:`sins.experiments.losses` (terms that live in
+#: an objective's assembly name the objective)
+IMPLEMENTS = {
+    **L.IMPLEMENTS,
+    "occlusion_mask": video_objective,
+    "pose_supervision": video_objective,
+    "sparse_depth_supervision": sparse_points,
+    "uncertainty": video_objective,
+    "distillation": video_objective,
+    "instance_motion_mask": video_objective,
+    "semantic": stereo_objective,
+    "adversarial": adversarial_terms,
+}
