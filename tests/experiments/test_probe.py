@@ -62,7 +62,7 @@ def test_every_runnable_id_gives_a_spec_that_passes_the_checks(tid, tmp_path):
 
 
 @pytest.mark.parametrize("losses,arch,domain,message", [
-    (["adversarial", "ssim"], [], "driving", "'adversarial' is in the taxonomy but the engine does not implement it yet; runnable ids: "),
+    (["perceptual", "ssim"], [], "driving", "'perceptual' is in the taxonomy but the engine does not implement it yet; runnable ids: "),
     (["ssimm"], [], "driving", "unknown loss term 'ssimm' (did you mean 'ssim'"),
     (["smoothness_edge_aware"], [], "driving", "give at least one image-synthesis term"),
     (["ssim", "lr_consistency", "min_reprojection"], [], "driving", "lr_consistency need(s) stereo pairs but min_reprojection"),
@@ -100,5 +100,5 @@ def test_cli_runs_a_probe_and_prints_its_verdict(tmp_path):
 def test_cli_lists_runnable_ids_and_refuses_the_others():
     r = CliRunner().invoke(app, ["experiments", "probe", "--list"])
     assert r.exit_code == 0 and all(t in r.output for t in TERMS)
-    r = CliRunner().invoke(app, ["experiments", "probe", "--loss", "adversarial", "--loss", "ssim"])
+    r = CliRunner().invoke(app, ["experiments", "probe", "--loss", "perceptual", "--loss", "ssim"])
     assert r.exit_code == 2 and "runnable ids" in r.output
