@@ -66,3 +66,13 @@ def test_saving_the_real_catalog_changes_no_byte(tmp_path):
     changed = save_catalog(load_catalog(root))
     assert changed == []
     assert {p: p.read_bytes() for p in (root / "papers").glob("*.yaml")} == before
+
+
+def test_words_that_yaml_1_1_reads_as_booleans_stay_text():
+    from sins.catalog.yamlio import dump_ordered, parse
+
+    data = {"title": "No", "authors": ["NO", "Yes", "On", "null", "Ann Lee"], "venue": "off"}
+    text = dump_ordered(data, ["authors"])
+    assert "'NO'" in text and "Ann Lee" in text and "'Ann Lee'" not in text
+    loaded, probs = parse(text, "t.yaml")
+    assert probs == [] and loaded == data

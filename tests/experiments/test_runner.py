@@ -134,7 +134,9 @@ def test_specs_are_valid():
 
 def _recompute(s: dict, m: pd.DataFrame, variant: str, stored: dict) -> None:
     err = error_metric(s["task"])
-    frame = m[m.variant == variant]
+    cfg = SPECS[s["name"]].config_for(s["profile"], s["seeds"][0])
+    start = max(int(cfg.get("pretrain_steps") or 0), int(cfg.get("distill_from") or 0))  # judged after these steps
+    frame = m[(m.variant == variant) & (m.step >= start)]
     curves = [g for _, g in frame.groupby("seed")]
     assert len(curves) == len(s["seeds"])
     base = [b.get(err) for b in stored["baseline"]]

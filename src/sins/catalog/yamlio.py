@@ -17,6 +17,7 @@ from typing import Any, Sequence
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from .errors import Problem, shorten
 
@@ -162,12 +163,26 @@ def _flow(items: list) -> CommentedSeq:
     return seq
 
 
+_RESOLVER = _Loader("")
+
+
+def _text(v):
+    """A string that our (YAML 1.1) loader would read as something else when written plain, such as ``NO``,
+    ``on`` or ``null``, is written quoted: the writer follows YAML 1.2, where those are plain text."""
+    if isinstance(v, str) and _RESOLVER.resolve(yaml.nodes.ScalarNode, v, (True, False)) != "tag:yaml.org,2002:str":
+        return SingleQuotedScalarString(v)
+    return v
+
+
 def dump_ordered(data: dict, flow_fields: Sequence[str]) -> str:
     """Canonical YAML text for a dict already in the wanted key order (``flow_fields``: lists and
     mappings written on one line, ``[a, b]`` and ``{a: x, b: y}``)."""
     def convert(d: dict) -> CommentedMap:
         m = CommentedMap()
         for k, v in d.items():
+            v = _text(v)
+            if isinstance(v, list):
+                v = [_text(x) for x in v]
             if k in flow_fields and isinstance(v, list):
                 v = _flow(v)
             elif isinstance(v, dict):
