@@ -102,3 +102,8 @@ def test_cli_lists_runnable_ids_and_refuses_the_others():
     assert r.exit_code == 0 and all(t in r.output for t in TERMS)
     r = CliRunner().invoke(app, ["experiments", "probe", "--loss", "perceptual", "--loss", "ssim"])
     assert r.exit_code == 2 and "runnable ids" in r.output
+
+
+def test_an_implemented_id_a_probe_cannot_compose_says_why():
+    with pytest.raises(ProbeError, match=r"'distillation' cannot be probed: its teacher is the network at a step"):
+        spec(["ssim", "l1", "distillation"], ["pose-cnn"])

@@ -75,6 +75,12 @@ TERMS: dict[str, Term] = {
                                     note="warped frames rescaled to the target's mean and std (VFDepth)"),
 }
 
+#: ids the engine implements in a committed experiment but a probe cannot compose, and why
+NOT_PROBED = {
+    "distillation": "its teacher is the network at a step of the schedule (distill_from), which a probe does not "
+                    "set; run or copy experiments/distillation.yaml",
+}
+
 #: taxonomy architecture id -> (task, the committed experiment whose model, schedule and data a probe reuses)
 ARCHITECTURES: dict[str, tuple[str, str]] = {
     "unet-cnn": ("stereo", "monodepth_stereo"),
@@ -114,6 +120,8 @@ def build_spec(losses: list[str], architecture: list[str], domain: str = "drivin
             if taxonomy is not None and t not in known:
                 err = _unknown("loss term", t, runnable_ids())
                 raise ProbeError(f"{err}; runnable ids: {', '.join(runnable_ids())}")
+            if t in NOT_PROBED:
+                raise ProbeError(f"loss term {t!r} cannot be probed: {NOT_PROBED[t]}; runnable ids: {', '.join(runnable_ids())}")
             raise ProbeError(f"loss term {t!r} is in the taxonomy but the engine does not implement it yet; "
                              f"runnable ids: {', '.join(runnable_ids())}")
     if not any(TERMS[t].synthesis for t in losses):
