@@ -138,9 +138,9 @@ def test_supervised_pretraining_then_fine_tuning(tmp_path):
         validate_config(tiny(pretrain_steps=6))
 
 
-@pytest.mark.parametrize("stop_at", [1, 2])  # the first fine-tuning step (resumes at the boundary) or the second
-def test_resume_across_the_pretraining_boundary_equals_uninterrupted(tmp_path, monkeypatch, stop_at):
-    full = T.train(tiny(pretrain_steps=3, checkpoint_every=1), tmp_path / "full", progress=False)
+def _interrupt_and_resume(cfg, out, monkeypatch, stop_at, check=None):
+    """Train ``cfg`` with Ctrl-C at the ``stop_at``-th training step of the stereo objective, then resume it;
+    ``check(n, batch)`` sees every training step. Returns (interrupted run, resumed run)."""
     real = O.OBJECTIVES["stereo"]
     calls = {"n": 0}
 
@@ -149,13 +149,22 @@ def test_resume_across_the_pretraining_boundary_equals_uninterrupted(tmp_path, m
             calls["n"] += 1
             if calls["n"] == stop_at:
                 raise KeyboardInterrupt
+            if check is not None:
+                check(calls["n"], batch)
         return real(model, batch, cfg)
 
     monkeypatch.setitem(O.OBJECTIVES, "stereo", interrupt)
-    part = T.train(tiny(pretrain_steps=3, checkpoint_every=1), tmp_path / "part", progress=False)
-    assert part["interrupted"] and part["step"] == 3 + stop_at - 1
+    part = T.train(cfg, out, progress=False)
     monkeypatch.setitem(O.OBJECTIVES, "stereo", real)
-    resumed = T.train(tiny(pretrain_steps=3, checkpoint_every=1), tmp_path / "part", resume=True, progress=False)
+    return part, T.train(cfg, out, resume=True, progress=False)
+
+
+@pytest.mark.parametrize("stop_at", [1, 2])  # the first fine-tuning step (resumes at the boundary) or the second
+def test_resume_across_the_pretraining_boundary_equals_uninterrupted(tmp_path, monkeypatch, stop_at):
+    full = T.train(tiny(pretrain_steps=3, checkpoint_every=1), tmp_path / "full", progress=False)
+    part, resumed = _interrupt_and_resume(tiny(pretrain_steps=3, checkpoint_every=1), tmp_path / "part", monkeypatch,
+                                          stop_at)
+    assert part["interrupted"] and part["step"] == 3 + stop_at - 1
     assert resumed["history"] == full["history"]
 
 
@@ -165,23 +174,12 @@ def test_self_distillation_resumes_with_its_teacher(tmp_path, monkeypatch, stop_
     full = T.train(tiny(**over), tmp_path / "full", progress=False)
     ck = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=True)
     assert "teacher" in ck and not all(torch.equal(ck["teacher"][k], ck["model"][k]) for k in ck["model"])
-    real = O.OBJECTIVES["stereo"]
-    calls = {"n": 0}
+    def sees_its_teacher(n, batch):
+        if n > 2:
+            assert batch["teacher"].shape == batch["disparity"].shape  # the student sees its teacher
 
-    def interrupt(model, batch, cfg):
-        if model.training:
-            calls["n"] += 1
-            if calls["n"] == stop_at:
-                raise KeyboardInterrupt
-            if calls["n"] > 2:
-                assert batch["teacher"].shape == batch["disparity"].shape  # the student sees its teacher
-        return real(model, batch, cfg)
-
-    monkeypatch.setitem(O.OBJECTIVES, "stereo", interrupt)
-    part = T.train(tiny(**over), tmp_path / "part", progress=False)
+    part, resumed = _interrupt_and_resume(tiny(**over), tmp_path / "part", monkeypatch, stop_at, sees_its_teacher)
     assert part["interrupted"]
-    monkeypatch.setitem(O.OBJECTIVES, "stereo", real)
-    resumed = T.train(tiny(**over), tmp_path / "part", resume=True, progress=False)
     assert resumed["history"] == full["history"]
     with pytest.raises(ValueError, match=r"loss.distillation and distill_from go together"):
         validate_config(tiny(distill_from=2))

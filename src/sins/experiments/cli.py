@@ -121,12 +121,7 @@ def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to r
         _fail(f"profile {profile!r} is not defined by: {', '.join(missing)}", 2)
     if data_root is not None and not data_root.is_dir():
         _fail(f"--data-root {data_root} is not a folder", 2)
-    seed_list = None
-    if seeds:
-        try:
-            seed_list = [int(x) for x in seeds.split(",") if x.strip()]
-        except ValueError:
-            _fail(f"--seeds must be comma-separated integers, not {seeds!r}", 2)
+    seed_list = _parse_seeds(seeds)
     if results is None:
         results = Path("experiments/results") if profile == "standard" else Path("build/results") / profile
     t0 = time.perf_counter()
@@ -149,6 +144,16 @@ def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to r
         for k, c in a["claims"].items():
             typer.echo(f"claim {k}: {c['status']}")
     typer.echo(f"profile {profile}: {len(chosen)} experiment(s) in {time.perf_counter() - t0:.1f} s")
+
+
+def _parse_seeds(seeds: str | None) -> list[int] | None:
+    """``--seeds 0,1,2`` as a list (None when not given); anything else exits naming the option."""
+    if not seeds:
+        return None
+    try:
+        return [int(x) for x in seeds.split(",") if x.strip()]
+    except ValueError:
+        _fail(f"--seeds must be comma-separated integers, not {seeds!r}", 2)
 
 
 def _reference_verdict(reference: Path, name: str) -> str:
@@ -185,12 +190,7 @@ def probe(loss: list[str] = typer.Option([], "--loss", "-l", help="taxonomy loss
         return
     if fmt not in ("table", "json"):
         _fail(f"--format must be 'table' or 'json', not {fmt!r}", 2)
-    seed_list = None
-    if seeds:
-        try:
-            seed_list = [int(x) for x in seeds.split(",") if x.strip()]
-        except ValueError:
-            _fail(f"--seeds must be comma-separated integers, not {seeds!r}", 2)
+    seed_list = _parse_seeds(seeds)
     from sins.catalog.store import load_taxonomy
 
     tax, _probs = load_taxonomy(catalog / "taxonomy.yaml")

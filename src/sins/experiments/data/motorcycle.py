@@ -15,7 +15,13 @@ from .samples import StereoSample
 
 # Middlebury 2014 Motorcycle calib.txt (full resolution, 2964 px wide; the
 # shipped images are a quarter of that): focal 3979.911 px, principal point
-# (1244.772, 1019.507), baseline 193.001 mm, doffs 124.343 px.
+# (1244.772, 1019.507), baseline 193.001 mm, doffs 124.343 px. Checked against
+# the docstring of skimage.data.stereo_motorcycle, which gives the quarter-size
+# values (focal 994.978, principal point 311.193 / 254.877, dx 31.086, baseline
+# 193.001 mm), and against the Middlebury calib.txt format (doffs = cx1 - cx0 =
+# 1369.115 - 1244.772; Z = baseline * f / (d + doffs)). The principal point is
+# mapped to the quarter size exactly, (x + 0.5) / 4 - 0.5, where skimage rounds
+# to x / 4.
 _FULL_W, _FOCAL, _CX, _CY, _BASELINE_M, _DOFFS = 2964, 3979.911, 1244.772, 1019.507, 0.193001, 124.343
 
 
