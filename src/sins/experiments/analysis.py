@@ -84,7 +84,8 @@ def load_results(folder: str | Path = "experiments/results") -> dict[str, dict[s
 def reference_results(results: dict[str, dict]) -> tuple[dict[str, dict], dict[str, str]]:
     """The results the claims are decided from: the standard profile's once any experiment has them (a smoke-test
     result must not be mixed into the reference evidence), else all; and the experiments left out, with their
-    profile."""
+    profile. A single real pair's case study never decides a claim (it has one held-out region)."""
+    results = {k: r for k, r in results.items() if not r.get("case_study")}
     if not any(r.get("profile") == "standard" for r in results.values()):
         return results, {}
     keep = {k: r for k, r in results.items() if r.get("profile") == "standard"}

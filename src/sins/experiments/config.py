@@ -81,6 +81,8 @@ class HeldOutConfig(_Strict):
     count: int = Field(16, ge=1, description="number of procedural held-out scenes")
     crop_fraction: float = Field(0.5, gt=0, lt=1, description="single real pair: train on the left part, hold out the rest; "
                                  "a dataset: the share of its samples held out")
+    whole_pair: bool = Field(False, description="single real pair: train and evaluate on the whole pair instead of "
+                             "cutting it (a per-pixel field, which holds one disparity per pixel and does not generalise)")
 
     def procedural_seeds(self) -> list[int]:
         return list(self.seeds) if self.seeds is not None else list(range(self.start, self.start + self.count))

@@ -104,6 +104,43 @@ def check_spec(spec: ExperimentSpec, profile: str, folder: str | Path = "experim
                                 "one or two scenes)")
 
 
+#: data sources that are one real stereo pair: their runs are a case study, not a verdict
+SINGLE_PAIRS = ("motorcycle",)
+
+
+def single_pair(cfg: dict) -> bool:
+    """True when a run config reads one real pair (its held-out part is one region, not >= 16 scenes)."""
+    return str((cfg.get("data") or {}).get("source", "procedural")) in SINGLE_PAIRS
+
+
+def case_study_reason(heldout: int) -> str:
+    return (f"one real pair: {heldout} held-out region{'s' if heldout != 1 else ''}, and a verdict needs at least "
+            f"{RULE.min_heldout} held-out scenes; the numbers below vary over seeds on this one pair, not over scenes, "
+            "so they describe this pair and decide nothing")
+
+
+def mark_case_study(summary: dict[str, Any]) -> dict[str, Any]:
+    """A single pair's summary keeps every measured number, but no verdict: globally, per cause and per variant the
+    verdict becomes 'not judged' (the rule's verdict would rest on one held-out region)."""
+    reason = case_study_reason(int(summary.get("heldout_scenes") or 0))
+    summary["case_study"] = reason
+    summary["verdict"], summary["reason"] = "not judged", reason
+    summary["verdict_common_lsyn"] = "not judged"
+    views = [summary, *(summary.get("variants") or {}).values()]
+    for v in views:
+        v["verdict"] = "not judged"
+        if "verdict_common_lsyn" in v:
+            v["verdict_common_lsyn"] = "not judged"
+        for c in (v.get("per_cause") or {}).values():
+            if c.get("verdict") != "not judged":
+                c["verdict"] = "not judged"
+                c["why"] = f"{c.get('why') or 'exists'}; not judged: one real pair"
+    if summary.get("finetune"):
+        for p in [summary["finetune"].get("global") or {}, *(summary["finetune"].get("per_cause") or {}).values()]:
+            p["pulled_away"] = None  # an interval over seeds on one pair is not evidence about scenes
+    return summary
+
+
 def _hash(cfg: dict) -> str:
     return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -389,7 +426,8 @@ def run_spec(spec: ExperimentSpec, profile: str = "quick", results: str | Path =
     task = "stereo"
     plan = [(variant, seed) for variant in [None, *spec.variants] for seed in seeds]
     tasks = [(spec.config_for(profile, seed, variant, data_root=data_root),
-              str(Path(scratch) / profile / spec.name / f"{variant or BASE}-s{seed}"), RULE.min_heldout,
+              str(Path(scratch) / profile / spec.name / f"{variant or BASE}-s{seed}"), 1 if single_pair(
+                  spec.config_for(profile, seed, variant, data_root=data_root)) else RULE.min_heldout,
               None if scene_cache is None else str(scene_cache)) for variant, seed in plan]
     done: dict[int, dict[str, Any]] = {}
     for i, rec in _records(tasks, jobs):
@@ -435,6 +473,8 @@ def run_spec(spec: ExperimentSpec, profile: str = "quick", results: str | Path =
         "command": command_for(spec, profile), "figures": ["curves.png", "landscape.png"],
         "torch": torch.__version__,
     }
+    if single_pair(records_cfg):
+        mark_case_study(summary)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun every rank trains; only rank 0 writes
         return summary
     out.mkdir(parents=True, exist_ok=True)

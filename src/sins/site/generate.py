@@ -56,7 +56,8 @@ LABELS = {
 VERDICT_HELP = {"diverges": "a lower synthesis loss came with a higher depth error, beyond the noise",
                 "consistent": "picking the checkpoint by the synthesis loss cost less than the tolerance",
                 "inconclusive": "the effect is within the noise", "failed": "too few runs trained to judge",
-                "not judged": "the cause does not exist at this scale"}
+                "not judged": "the cause does not exist at this scale, or (one real pair) there are too few held-out "
+                              "scenes for a verdict"}
 CAUSE_ORDER = ["occluded", "border", "textureless", "specular", "repetitive", "depth_edge", "shadow", "moving"]
 CLAIM_FIGURES = {
     "claim1.png": "Excess cost of trusting the loss per trained-network configuration: the depth error at the checkpoint "
@@ -268,6 +269,7 @@ def experiments_page(results: dict[str, dict], analysis: dict | None = None, roo
         heldout_counts=sorted({int(r.get("heldout_scenes") or 0) for r in results.values()}),
         standard_count=sum(r.get("profile") == "standard" for r in results.values()),
         quick_names=sorted(k for k, r in results.items() if r.get("profile") != "standard"),
+        case_studies=[r for _, r in sorted(results.items()) if r.get("case_study")],
         left_out=sorted((analysis or {}).get("left_out") or {}),
         claims=claims, failed=failed, matrix=matrix, matrix_cols=["configuration", "global", *CAUSE_ORDER],
         rules=(analysis or {}).get("rules", "")))

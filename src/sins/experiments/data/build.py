@@ -66,6 +66,7 @@ def _crop(sample: StereoSample, x0: int, x1: int) -> StereoSample:
 
     return dataclasses.replace(
         sample, left=c(sample.left), right=c(sample.right), disparity=c(sample.disparity), valid=c(sample.valid),
+        name=f"{sample.name}[x{x0}:{x1}]",  # the two parts of one pair are different scenes (caches, per-scene fields)
         causes={k: c(v) for k, v in sample.causes.items()},
         depth=c(sample.depth) if getattr(sample, "depth", None) is not None else None,
     )
@@ -117,6 +118,8 @@ def make_datasets(cfg, scene_cache: str | Path | None = None) -> tuple[list, lis
     d = cfg.data
     if d.source == "motorcycle":
         s = motorcycle(scale=d.scale)
+        if cfg.heldout.whole_pair:
+            return [s], [s]
         w = s.left.shape[-1]
         cut = int(round(w * (1 - cfg.heldout.crop_fraction)))
         return [_crop(s, 0, cut)], [_crop(s, cut, w)]
