@@ -418,10 +418,21 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
         "",
     ]
     if sb["measured"]:
-        lines += ["Measured wall time of the standard runs finished on this machine:", "",
-                  "| Experiment | Runs | Jobs | Wall time |", "|---|---|---|---|",
-                  *[f"| {k} | {v.get('runs', '?')} | {v.get('jobs', 1)} | {v['wall_s'] / 60:.0f} min |"
-                    for k, v in sb["measured"].items()], ""]
+        def against(k: str, v: dict) -> str:
+            proj = p["per_spec"].get(k, {}).get("now_s")
+            return f"{v['wall_s'] / proj:.2f}x" if proj else "—"
+
+        meas = sb["measured"]
+        tot = sum(v["wall_s"] for v in meas.values())
+        proj = sum(p["per_spec"].get(k, {}).get("now_s", 0.0) for k in meas)
+        lines += ["Measured wall time of the standard runs finished on this machine (the whole `sins experiments run`, with",
+                  "its evaluations, final landscapes and whatever else ran on the machine at the time), against the",
+                  "projection above:", "",
+                  "| Experiment | Runs | Jobs | Wall time | Measured / projected |", "|---|---|---|---|---|",
+                  *[f"| {k} | {v.get('runs', '?')} | {v.get('jobs', 1)} | {v['wall_s'] / 60:.0f} min | {against(k, v)} |"
+                    for k, v in meas.items()], "",
+                  f"Together {tot / 3600:.2f} h measured against {proj / 3600:.2f} h projected"
+                  + (f" ({tot / proj:.2f}x)" + (": the projection above is a lower bound." if tot > proj else ".") if proj else "."), ""]
     SEEDS_DOC.write_text("\n".join(lines))
 
 

@@ -113,6 +113,29 @@ def test_mixed_profiles_say_which_results_are_the_reference(test_catalog, tmp_pa
     assert "<td>standard</td>" in table and "<td>quick</td>" in table
 
 
+def test_a_real_pair_case_study_shows_its_numbers_and_no_verdict(test_catalog, tmp_path):
+    from sins.experiments.runner import case_study_reason
+    from sins.site import build_site
+
+    res = tmp_path / "results" / "pair-probe"
+    res.mkdir(parents=True)
+    pull = {"start": [3.0, 3.2, 3.1], "selected": [3.1, 3.3, 3.2], "final": [3.4, 3.5, 3.3], "pull_mean": 0.3,
+            "pull_low": 0.1, "pull_high": 0.5, "pulled_away": None, "seeds": 3}
+    (res / "summary.json").write_text(json.dumps({
+        "name": "pair-probe", "title": "Pair probe", "tests": ["ssim"], "verdict": "not judged", "profile": "standard",
+        "case_study": case_study_reason(1), "reason": case_study_reason(1), "seeds": [0, 1, 2], "heldout_scenes": 1,
+        "numbers": {"mean_excess": 0.25}, "finetune": {"pretrain_steps": 4, "global": pull, "per_cause": {}}}))
+    out = build_site(tmp_path / "out", test_catalog, tmp_path / "results")
+    one = " ".join(html.unescape((out / "experiments" / "pair-probe" / "index.html").read_text()).split())
+    assert "Verdict: <span" in one and ">not judged</span> — one real pair: 1 held-out region" in one
+    assert "Case study on one real pair" in one and "1 held-out region of one pair" in one and "0.25" in one
+    assert "The measured numbers (no verdict)" in one and "The numbers behind the verdict" not in one
+    row = one.split("<td>global</td>")[1].split("</tr>")[0]
+    assert "not judged" in row and ">yes<" not in row  # an interval over seeds on one pair decides nothing
+    exp = " ".join(html.unescape((out / "experiments" / "index.html").read_text()).split())
+    assert "Real data, one pair:" in exp and 'href="../experiments/pair-probe/"' in exp
+
+
 def test_bibtex_block_keeps_its_lines(built_site, test_catalog):
     from sins.catalog import load_catalog
     from sins.catalog.bibtex import paper_to_bibtex

@@ -345,7 +345,7 @@ def experiment_page(r: dict, root: Path, files: dict) -> str:
                          "at the loss-selected checkpoint": sum(p["selected"]) / len(p["selected"]),
                          "at the end": sum(p["final"]) / len(p["final"]),
                          "change (end - start)": p.get("pull_mean"), "95% low": p.get("pull_low"), "95% high": p.get("pull_high"),
-                         "pulled away": "yes" if p.get("pulled_away") else "no"})
+                         "pulled away": "not judged" if p.get("pulled_away") is None else ("yes" if p["pulled_away"] else "no")})
     return page("experiment.html", **_ctx(front=front_matter(r.get("title") or r["name"]), r=r, figures=figures,
                                           finetune=finetune, finetune_steps=ft.get("pretrain_steps"),
                                           per_cause=per_cause, variants=variants, failed=failed, labels=LABELS,
