@@ -396,6 +396,7 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
         "",
         "The runs of an experiment (its seeds and variants) are independent. `sins experiments run --jobs 2` trains two",
         "at once in worker processes with one CPU thread each (small convolutions use one core far better than two),",
+        "in one pool for all the chosen experiments, so that no worker waits for the last seed of an experiment,",
         "with channels-last weights, and renders each procedural scene once, in parallel, into a cache that every",
         "later run reads. Neither changes what a run computes.",
         "",

@@ -336,3 +336,44 @@ def test_a_single_real_pair_is_a_case_study_with_its_numbers_and_no_verdict(tmp_
     s = run_spec(net, "quick", results=tmp_path / "res", scratch=tmp_path / "scratch", log=lambda m: None)
     assert s["verdict"] == "not judged" and s["finetune"]["global"]["seeds"] == 3
     assert s["finetune"]["global"]["pulled_away"] is None  # an interval over seeds on one pair decides nothing
+
+
+def test_several_experiments_share_one_pool_and_each_is_written_when_its_runs_are_done(tmp_path):
+    """``run_specs`` trains the runs of several specs in one pool of workers (no worker waits for the last seed
+    of a spec) and gives each spec the numbers it gets when run alone; a spec's folder is written as soon as its
+    last run is done, and the times of the run add up to its total."""
+    from sins.experiments.runner import run_specs
+
+    first, second = tiny_spec(variants={}), tiny_spec(name="tiny2", variants={}, config={**tiny_spec().config,
+                                                                                    "optim": {"lr": 0.02}})
+    alone = {s.name: run_spec(s, "quick", results=tmp_path / "r1", scratch=tmp_path / "s1", log=lambda m: None)
+             for s in (first, second)}
+    seen = []
+    for name, summary in run_specs([first, second], "quick", results=tmp_path / "r2", scratch=tmp_path / "s2",
+                                   log=lambda m: None, jobs=2, scene_cache=tmp_path / "scenes"):
+        assert (tmp_path / "r2" / name / "summary.json").is_file()  # written before the next one is yielded
+        seen.append(name)
+        for a, b in zip(alone[name]["per_seed"], summary["per_seed"]):
+            assert a["final_error"] == pytest.approx(b["final_error"], rel=1e-4)
+        assert summary["verdict"] == alone[name]["verdict"]
+    assert sorted(seen) == ["tiny", "tiny2"]
+    walls = [json.loads((tmp_path / "s2" / "quick" / n / "timing.json").read_text())["wall_s"] for n in seen]
+    assert all(w > 0 for w in walls)
+
+
+def test_a_run_that_stops_names_its_experiment_configuration_and_seed(tmp_path, monkeypatch):
+    from sins.experiments import objectives as O
+    from sins.experiments.runner import RunFailed
+
+    real = O.OBJECTIVES["stereo"]
+
+    def nan_loss(model, batch, cfg):
+        terms = real(model, batch, cfg)
+        if model.training:
+            terms.loss = terms.loss * float("nan")
+        return terms
+
+    monkeypatch.setitem(O.OBJECTIVES, "stereo", nan_loss)
+    with pytest.raises(RunFailed, match=r"^tiny \[base\] seed 0: .*non-finite"):
+        run_spec(tiny_spec(), "quick", results=tmp_path / "res", scratch=tmp_path / "scratch", log=lambda m: None)
+    assert not (tmp_path / "res" / "tiny").exists()  # nothing half-written

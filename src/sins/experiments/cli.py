@@ -106,8 +106,7 @@ def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to r
     """
     import time
 
-    from .runner import SpecError, run_spec
-    from .train import ConfigError, NonFiniteLoss
+    from .runner import RunFailed, SpecError, run_specs
 
     specs = _load_checked_specs(folder, catalog)
     chosen = list(names or sorted(specs))
@@ -124,19 +123,21 @@ def run(names: Optional[list[str]] = typer.Argument(None, help="experiments to r
     seed_list = _parse_seeds(seeds)
     if results is None:
         results = Path("experiments/results") if profile == "standard" else Path("build/results") / profile
-    t0 = time.perf_counter()
-    for n in chosen:
-        t = time.perf_counter()
-        try:
-            s = run_spec(specs[n], profile, results=results, scratch=scratch, data_root=data_root, seeds=seed_list,
-                         log=lambda m: typer.echo(m, err=True), folder=folder, jobs=jobs,
+    t0 = t = time.perf_counter()
+    # one pool of workers trains the runs of every chosen experiment; each is written (and printed) when its
+    # last run is done
+    finished = run_specs([specs[n] for n in chosen], profile, results=results, scratch=scratch, data_root=data_root,
+                         seeds=seed_list, log=lambda m: typer.echo(m, err=True), folder=folder, jobs=jobs,
                          scene_cache=None if no_scene_cache else scene_cache)
-        except SpecError as e:
-            _fail(str(e), 2)
-        except (ConfigError, NonFiniteLoss, FileNotFoundError) as e:
-            _fail(f"{n}: {e}")
-        ref = _reference_verdict(reference, n) if profile != "standard" else ""
-        typer.echo(f"{n}: {s['verdict']} ({time.perf_counter() - t:.1f} s){ref}")
+    try:
+        for n, s in finished:
+            ref = _reference_verdict(reference, n) if profile != "standard" else ""
+            typer.echo(f"{n}: {s['verdict']} ({time.perf_counter() - t:.1f} s){ref}")
+            t = time.perf_counter()
+    except SpecError as e:
+        _fail(str(e), 2)
+    except RunFailed as e:
+        _fail(str(e))
     if analyse:
         from .analysis import analyse_all
 
@@ -205,7 +206,7 @@ def probe(loss: list[str] = typer.Option([], "--loss", "-l", help="taxonomy loss
         prof["steps"] = steps
         prof["eval_every"] = max(1, min(int(prof.get("eval_every", 10)), steps // 10 or 1))
         prof["checkpoint_every"] = steps
-    from .runner import SpecError, run_spec
+    from .runner import RunFailed, SpecError, run_spec
     from .train import ConfigError, NonFiniteLoss
 
     out.mkdir(parents=True, exist_ok=True)
@@ -215,6 +216,8 @@ def probe(loss: list[str] = typer.Option([], "--loss", "-l", help="taxonomy loss
                      folder=out)
     except SpecError as e:
         _fail(str(e), 2)
+    except RunFailed as e:
+        _fail(str(e))
     except (ConfigError, NonFiniteLoss) as e:
         _fail(f"{spec.name}: {e}")
     from .runner import _finite

@@ -46,6 +46,18 @@ class SpecError(ValueError):
     """A spec that cannot run as written; the message names the spec file, the field and what would be valid."""
 
 
+class RunFailed(RuntimeError):
+    """A run that stopped (a non-finite loss, a missing data file); the message names the experiment, the
+    configuration and the seed."""
+
+
+def _stops() -> tuple[type[BaseException], ...]:
+    """What a run raises that stops the whole ``run`` with a message rather than a traceback."""
+    from .loop import NonFiniteLoss
+
+    return ConfigError, KeyboardInterrupt, NonFiniteLoss, FileNotFoundError
+
+
 def error_metric(task: str) -> str:
     """The depth error a verdict is computed from: EPE (px) for stereo, AbsRel for video."""
     return "epe" if task == "stereo" else "abs_rel"
@@ -383,7 +395,7 @@ def _records(tasks: list[tuple], jobs: int):
         for i, t in enumerate(tasks):
             try:
                 yield i, _run_task(t)
-            except (ConfigError, KeyboardInterrupt) as e:
+            except _stops() as e:
                 yield i, e
         return
     import multiprocessing as mp
@@ -399,48 +411,91 @@ def _records(tasks: list[tuple], jobs: int):
         for f in as_completed(futures):
             try:
                 yield futures[f], f.result()
-            except (ConfigError, KeyboardInterrupt) as e:
+            except _stops() as e:
                 for other in futures:
                     other.cancel()
                 yield futures[f], e
+
+
+def _plan(spec: ExperimentSpec, profile: str, scratch: str | Path, data_root, seeds: list[int],
+          scene_cache) -> tuple[list[tuple], list[tuple]]:
+    """The (variant, seed) runs of a spec and their worker tasks."""
+    plan = [(variant, seed) for variant in [None, *spec.variants] for seed in seeds]
+    tasks = []
+    for variant, seed in plan:
+        cfg = spec.config_for(profile, seed, variant, data_root=data_root)
+        tasks.append((cfg, str(Path(scratch) / profile / spec.name / f"{variant or BASE}-s{seed}"),
+                      1 if single_pair(cfg) else RULE.min_heldout, None if scene_cache is None else str(scene_cache)))
+    return plan, tasks
+
+
+def run_specs(specs: list[ExperimentSpec], profile: str = "quick", results: str | Path = "experiments/results",
+              scratch: str | Path = "build/runs", data_root: str | Path | None = None,
+              seeds: list[int] | None = None, log=print, folder: str | Path = "experiments", jobs: int = 1,
+              scene_cache: str | Path | None = None):
+    """Train every (variant, seed) of several specs in one pool of ``jobs`` worker processes and yield
+    ``(name, summary)`` for each spec as soon as its last run is done (its results folder is written then, so a
+    stop keeps every finished experiment).
+
+    One pool for all the runs keeps every worker busy to the end: run spec by spec, the last runs of each spec
+    would leave workers idle (5 seeds on 2 workers take 3 rounds). Every spec is checked before any training.
+    Runs go to ``scratch/<profile>/<name>/<variant>-s<seed>/``, so that a quick run never touches a longer
+    profile's checkpoints; ``scene_cache`` keeps the rendered procedural scenes between runs (``None``: render
+    every time).
+    """
+    t_prev = time.perf_counter()
+    plans, owner, tasks = [], [], []
+    for k, spec in enumerate(specs):
+        if data_root is None:
+            check_spec(spec, profile, folder)
+        _guard_reference(Path(results) / spec.name, profile)
+        spec_seeds = list(spec.seeds_for(profile) if seeds is None else seeds)
+        plan, spec_tasks = _plan(spec, profile, scratch, data_root, spec_seeds, scene_cache)
+        plans.append((plan, spec_seeds))
+        owner += [(k, j) for j in range(len(plan))]
+        tasks += spec_tasks
+    done: list[dict[int, dict[str, Any]]] = [{} for _ in specs]
+    for i, rec in _records(tasks, jobs):
+        k, j = owner[i]
+        spec, (plan, spec_seeds) = specs[k], plans[k]
+        variant, seed = plan[j]
+        if isinstance(rec, KeyboardInterrupt):
+            raise rec
+        if isinstance(rec, ConfigError):
+            where = _where(spec, profile, variant, rec.field) if rec.field else f"profiles.{profile}"
+            raise SpecError(f"{Path(folder) / spec.name}.yaml: {where}: {rec}") from None
+        if isinstance(rec, BaseException):
+            raise RunFailed(f"{spec.name} [{variant or BASE}] seed {seed}: {rec}") from rec
+        done[k][j] = rec
+        hist = pd.DataFrame(rec["history"])
+        log(f"  {spec.name} [{variant or BASE}] seed {seed}: final {error_metric(rec['task'])} "
+            f"{hist[error_metric(rec['task'])].iloc[-1]:.4f}, held-out L_syn {hist['heldout_lsyn'].iloc[-1]:.4f}")
+        if len(done[k]) == len(plan):
+            now = time.perf_counter()
+            summary = _finish(spec, profile, plan, done[k], spec_seeds, results, scratch, data_root,
+                              wall_s=now - t_prev, jobs=jobs)
+            t_prev = now
+            yield spec.name, summary
 
 
 def run_spec(spec: ExperimentSpec, profile: str = "quick", results: str | Path = "experiments/results",
              scratch: str | Path = "build/runs", data_root: str | Path | None = None,
              seeds: list[int] | None = None, log=print, folder: str | Path = "experiments", jobs: int = 1,
              scene_cache: str | Path | None = None) -> dict[str, Any]:
-    """Train every (variant, seed) of a spec, then write its results folder; returns the summary.
+    """Train every (variant, seed) of one spec, then write its results folder; returns the summary
+    (:func:`run_specs` with one spec)."""
+    for _name, summary in run_specs([spec], profile, results, scratch, data_root, seeds, log, folder, jobs, scene_cache):
+        return summary
+    raise RuntimeError(f"{spec.name}: no run finished")  # unreachable: a spec has at least three runs
 
-    Runs go to ``scratch/<profile>/<name>/<variant>-s<seed>/``, so that a quick run never touches a longer
-    profile's checkpoints. ``jobs`` worker processes train runs side by side; ``scene_cache`` keeps the
-    rendered procedural scenes between runs (``None``: render every time).
-    """
-    t0 = time.perf_counter()
-    seeds = list(spec.seeds_for(profile) if seeds is None else seeds)
-    if data_root is None:
-        check_spec(spec, profile, folder)
+
+def _finish(spec: ExperimentSpec, profile: str, plan: list[tuple], done: dict[int, dict[str, Any]], seeds: list[int],
+            results: str | Path, scratch: str | Path, data_root, wall_s: float, jobs: int) -> dict[str, Any]:
+    """Summarise a spec's finished runs and write its results folder (and its timing in the scratch folder)."""
     out = Path(results) / spec.name
-    _guard_reference(out, profile)
     rows: list[pd.DataFrame] = []
     variants: dict[str, dict[str, Any]] = {}
     task = "stereo"
-    plan = [(variant, seed) for variant in [None, *spec.variants] for seed in seeds]
-    tasks = [(spec.config_for(profile, seed, variant, data_root=data_root),
-              str(Path(scratch) / profile / spec.name / f"{variant or BASE}-s{seed}"), 1 if single_pair(
-                  spec.config_for(profile, seed, variant, data_root=data_root)) else RULE.min_heldout,
-              None if scene_cache is None else str(scene_cache)) for variant, seed in plan]
-    done: dict[int, dict[str, Any]] = {}
-    for i, rec in _records(tasks, jobs):
-        variant, seed = plan[i]
-        if isinstance(rec, KeyboardInterrupt):
-            raise rec
-        if isinstance(rec, ConfigError):
-            where = _where(spec, profile, variant, rec.field) if rec.field else f"profiles.{profile}"
-            raise SpecError(f"{Path(folder) / spec.name}.yaml: {where}: {rec}") from None
-        done[i] = rec
-        hist = pd.DataFrame(rec["history"])
-        log(f"  {spec.name} [{variant or BASE}] seed {seed}: final {error_metric(rec['task'])} "
-            f"{hist[error_metric(rec['task'])].iloc[-1]:.4f}, held-out L_syn {hist['heldout_lsyn'].iloc[-1]:.4f}")
     for variant in [None, *spec.variants]:
         vname = variant or BASE
         records = []
@@ -488,7 +543,9 @@ def run_spec(spec: ExperimentSpec, profile: str = "quick", results: str | Path =
     # wall-clock time varies from run to run, so it stays out of the committed results folder
     timing = Path(scratch) / profile / spec.name / "timing.json"
     timing.parent.mkdir(parents=True, exist_ok=True)
-    _write(timing, json.dumps({"profile": profile, "wall_s": round(time.perf_counter() - t0, 1), "jobs": jobs,
+    # one pool trains several specs: a spec's wall time runs from the previous spec's completion (or the start),
+    # so that the times of one `sins experiments run` add up to its total
+    _write(timing, json.dumps({"profile": profile, "wall_s": round(wall_s, 1), "jobs": jobs,
                                "runs": len(plan)}) + "\n")
     return summary
 
