@@ -419,20 +419,28 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
         "",
     ]
     if sb["measured"]:
+        def projected(k: str, v: dict) -> float:
+            # the projection gives each experiment two workers; one run with --jobs 1 had one of them (two
+            # experiments were trained at once, one worker each), so it is projected to take twice as long
+            return p["per_spec"].get(k, {}).get("now_s", 0.0) * 2 / max(1, int(v.get("jobs", 1)))
+
         def against(k: str, v: dict) -> str:
-            proj = p["per_spec"].get(k, {}).get("now_s")
+            proj = projected(k, v)
             return f"{v['wall_s'] / proj:.2f}x" if proj else "—"
 
         meas = sb["measured"]
         tot = sum(v["wall_s"] for v in meas.values())
-        proj = sum(p["per_spec"].get(k, {}).get("now_s", 0.0) for k in meas)
+        proj = sum(projected(k, v) for k, v in meas.items())
         lines += ["Measured wall time of the standard runs finished on this machine (the whole `sins experiments run`, with",
                   "its evaluations, final landscapes and whatever else ran on the machine at the time), against the",
-                  "projection above:", "",
-                  "| Experiment | Runs | Jobs | Wall time | Measured / projected |", "|---|---|---|---|---|",
-                  *[f"| {k} | {v.get('runs', '?')} | {v.get('jobs', 1)} | {v['wall_s'] / 60:.0f} min | {against(k, v)} |"
-                    for k, v in meas.items()], "",
-                  f"Together {tot / 3600:.2f} h measured against {proj / 3600:.2f} h projected"
+                  "projection above (which gives an experiment both workers; an experiment run with `--jobs 1` shared",
+                  "the machine with another one, one worker each, and is projected at twice its time; runs finished before",
+                  "(reused) or resumed from a checkpoint make an experiment's wall time shorter than a full one):", "",
+                  "| Experiment | Runs | Reused / resumed | Jobs | Wall time | Measured / projected |",
+                  "|---|---|---|---|---|---|",
+                  *[f"| {k} | {v.get('runs', '?')} | {v.get('reused_runs', '?')} / {v.get('resumed_runs', '?')} | "
+                    f"{v.get('jobs', 1)} | {v['wall_s'] / 60:.0f} min | {against(k, v)} |" for k, v in meas.items()], "",
+                  f"Summed over these experiments: {tot / 3600:.2f} h measured against {proj / 3600:.2f} h projected"
                   + (f" ({tot / proj:.2f}x)" + (": the projection above is a lower bound." if tot > proj else ".") if proj else "."), ""]
     SEEDS_DOC.write_text("\n".join(lines))
 

@@ -357,8 +357,11 @@ def test_several_experiments_share_one_pool_and_each_is_written_when_its_runs_ar
             assert a["final_error"] == pytest.approx(b["final_error"], rel=1e-4)
         assert summary["verdict"] == alone[name]["verdict"]
     assert sorted(seen) == ["tiny", "tiny2"]
-    walls = [json.loads((tmp_path / "s2" / "quick" / n / "timing.json").read_text())["wall_s"] for n in seen]
-    assert all(w > 0 for w in walls)
+    timings = [json.loads((tmp_path / "s2" / "quick" / n / "timing.json").read_text()) for n in seen]
+    assert all(t["wall_s"] > 0 and t["reused_runs"] == 0 and t["resumed_runs"] == 0 for t in timings)
+    list(run_specs([first], "quick", results=tmp_path / "r3", scratch=tmp_path / "s2", log=lambda m: None))
+    again = json.loads((tmp_path / "s2" / "quick" / "tiny" / "timing.json").read_text())
+    assert again["reused_runs"] == 3 and again["runs"] == 3  # finished runs are not trained again, and it says so
 
 
 def test_a_run_that_stops_names_its_experiment_configuration_and_seed(tmp_path, monkeypatch):

@@ -169,7 +169,7 @@ def run_one(cfg: dict, folder: Path, min_heldout: int = RULE.min_heldout, log=pr
     if done.is_file():
         rec = json.loads(done.read_text())
         if rec.get("config_hash") == key:
-            return rec
+            return {**rec, "reused": True}  # finished before: not trained again
     resume = (folder / CHECKPOINT).is_file() and (folder / "config_hash").is_file() and \
         (folder / "config_hash").read_text() == key
     folder.mkdir(parents=True, exist_ok=True)
@@ -180,7 +180,8 @@ def run_one(cfg: dict, folder: Path, min_heldout: int = RULE.min_heldout, log=pr
     land = oracle_and_landscape(r["model"], r["heldout"], r["config"], next(r["model"].parameters()).device)
     rec = {"config_hash": key, "task": r["config"].task, "history": r["history"], "landscape": land,
            "baseline": r["baseline"], "cause_shares": r["cause_shares"], "max_true_disparity": r["max_true_disparity"],
-           "heldout_scenes": len(r["heldout"]), "resolved": json.loads(r["config"].model_dump_json())}
+           "heldout_scenes": len(r["heldout"]), "resolved": json.loads(r["config"].model_dump_json()),
+           "resumed": bool(resume)}
     _write(done, json.dumps(_finite(rec)))
     return rec
 
@@ -545,8 +546,9 @@ def _finish(spec: ExperimentSpec, profile: str, plan: list[tuple], done: dict[in
     timing.parent.mkdir(parents=True, exist_ok=True)
     # one pool trains several specs: a spec's wall time runs from the previous spec's completion (or the start),
     # so that the times of one `sins experiments run` add up to its total
-    _write(timing, json.dumps({"profile": profile, "wall_s": round(wall_s, 1), "jobs": jobs,
-                               "runs": len(plan)}) + "\n")
+    _write(timing, json.dumps({"profile": profile, "wall_s": round(wall_s, 1), "jobs": jobs, "runs": len(plan),
+                               "reused_runs": sum(bool(r.get("reused")) for r in done.values()),
+                               "resumed_runs": sum(bool(r.get("resumed")) for r in done.values())}) + "\n")
     return summary
 
 
