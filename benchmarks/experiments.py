@@ -312,7 +312,9 @@ def project_standard(b: dict) -> dict:
         cfg = spec.config_for("standard", 0)
         f = _family_of(cfg["model"]["name"], b["families"])
         n = (1 + len(spec.variants)) * len(spec.seeds_for("standard"))
-        scenes = cfg["data"]["count"] + cfg["heldout"]["count"]
+        # a single real pair (a case study) renders nothing; the procedural defaults are 1 training and 16 held-out scenes
+        procedural = (cfg.get("data") or {}).get("source", "procedural") == "procedural"
+        scenes = (cfg["data"].get("count", 1) + cfg.get("heldout", {}).get("count", 16)) if procedural else 0
         evals = cfg["steps"] // cfg["eval_every"] + 1
         one = cfg["steps"] * f["alone_step_s"] + evals * f["alone_eval_s"]
         side = cfg["steps"] * f["side_step_s"] + evals * f["side_eval_s"]
