@@ -207,7 +207,6 @@ def probe(loss: list[str] = typer.Option([], "--loss", "-l", help="taxonomy loss
         prof["eval_every"] = max(1, min(int(prof.get("eval_every", 10)), steps // 10 or 1))
         prof["checkpoint_every"] = steps
     from .runner import RunFailed, SpecError, run_spec
-    from .train import ConfigError, NonFiniteLoss
 
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{spec.name}.yaml").write_text(spec_yaml(spec))
@@ -216,10 +215,8 @@ def probe(loss: list[str] = typer.Option([], "--loss", "-l", help="taxonomy loss
                      folder=out)
     except SpecError as e:
         _fail(str(e), 2)
-    except RunFailed as e:
+    except RunFailed as e:  # names the experiment, configuration and seed
         _fail(str(e))
-    except (ConfigError, NonFiniteLoss) as e:
-        _fail(f"{spec.name}: {e}")
     from .runner import _finite
 
     if fmt == "json":

@@ -135,11 +135,8 @@ def mark_case_study(summary: dict[str, Any]) -> dict[str, Any]:
     """A single pair's summary keeps every measured number, but no verdict: globally, per cause and per variant the
     verdict becomes 'not judged' (the rule's verdict would rest on one held-out region)."""
     reason = case_study_reason(int(summary.get("heldout_scenes") or 0))
-    summary["case_study"] = reason
-    summary["verdict"], summary["reason"] = "not judged", reason
-    summary["verdict_common_lsyn"] = "not judged"
-    views = [summary, *(summary.get("variants") or {}).values()]
-    for v in views:
+    summary["case_study"] = summary["reason"] = reason
+    for v in [summary, *(summary.get("variants") or {}).values()]:
         v["verdict"] = "not judged"
         if "verdict_common_lsyn" in v:
             v["verdict_common_lsyn"] = "not judged"
