@@ -42,3 +42,73 @@ def test_depthpose_depth_range_and_rigid_poses():
 def test_unknown_model_names_the_known_ones():
     with pytest.raises(KeyError, match="costvolume"):
         models.build("nope")
+
+
+def test_three_level_blocks_keep_their_parameter_names_and_deeper_ones_reach_further():
+    from sins.experiments.models._blocks import Decoder, Encoder
+
+    enc, dec = Encoder(3, 4), Decoder(4)
+    assert sorted({k.split(".")[0] for k in enc.state_dict()}) == ["c0", "c1", "c2"]
+    assert sorted({k.split(".")[0] for k in dec.state_dict()}) == ["out", "u0", "u1"]
+    enc5, dec5 = Encoder(3, 4, levels=5), Decoder(4, levels=5)
+    feats = enc5(torch.rand(1, 3, 32, 64))
+    assert [tuple(f.shape[-2:]) for f in feats] == [(32, 64), (16, 32), (8, 16), (4, 8), (2, 4)]
+    assert dec5(feats).shape == (1, 1, 32, 64)
+    # receptive field: the columns whose input moves one output pixel (about 35 with three levels, 140 with five)
+    for levels, lo, hi in ((3, 25, 45), (5, 120, 160)):
+        torch.manual_seed(0)
+        e, d = Encoder(3, 4, levels), Decoder(4, levels=levels)
+        x = torch.rand(1, 3, 32, 256, requires_grad=True)
+        d(e(x))[0, 0, 16, 128].backward()
+        cols = (x.grad.abs().sum((0, 1, 2)) > 0).nonzero().flatten()
+        assert lo <= int(cols.max() - cols.min()) <= hi, levels
+    with pytest.raises(ValueError, match="3 levels got 5"):
+        Decoder(4)(feats)
+
+
+def test_temporal_pose_order_inverts_the_earlier_source_and_keeps_the_swapped_order_apart():
+    from sins.experiments.models.depthpose import invert_rigid, pose_vec_to_matrix
+
+    T = pose_vec_to_matrix(torch.randn(3, 6))
+    assert torch.allclose(invert_rigid(T) @ T, torch.eye(4).expand(3, 4, 4), atol=1e-5)
+    torch.manual_seed(0)
+    net = models.build("depthpose", width=4, pose_scale=1.0, pose_levels=4)
+    assert net.pose_order == "temporal"
+    frames = torch.rand(2, 3, 3, 32, 64)
+    _, poses = net(frames)
+    f0, ft, f2 = frames[:, 0], frames[:, 1], frames[:, 2]
+    # the earlier source: the pose net sees (earlier, later) and its transform is inverted
+    assert torch.allclose(poses[0], invert_rigid(net.pose(f0, ft)), atol=1e-5)
+    assert torch.allclose(poses[1], net.pose(ft, f2), atol=1e-5)
+    # the swapped order is a second prediction, not the inverse (a pose cycle would be closed by construction)
+    assert torch.allclose(net.swapped_pose(frames, 1, 0), invert_rigid(net.pose(ft, f0)), atol=1e-5)
+    assert not torch.allclose(net.swapped_pose(frames, 1, 0) @ poses[0], torch.eye(4).expand(2, 4, 4), atol=1e-3)
+    old = models.build("depthpose", width=4, pose_order="target_first")
+    old.load_state_dict(net.state_dict(), strict=False)
+    assert torch.allclose(old(frames)[1][0], old.pose(ft, f0))
+    with pytest.raises(ValueError, match="temporal, target_first"):
+        models.build("depthpose", pose_order="backwards")
+
+
+@pytest.mark.parametrize("order", ["temporal", "target_first"])
+def test_the_pose_net_learns_the_direction_of_each_source_only_in_temporal_order(tmp_path, order):
+    """Regression: with (target, source) for both sources the pose net learnt one translation for the two, backwards
+    for the earlier source, and the per-pixel minimum fell back on the later source alone."""
+    from sins.experiments.loop import train
+    from sins.experiments.data.build import batch
+
+    cfg = {"name": f"pose-{order}", "seed": 0, "task": "video", "device": "cpu", "steps": 150, "eval_every": 150,
+           "checkpoint_every": 150, "model": {"name": "depthpose", "kwargs": {"pose_scale": 0.1, "pose_order": order}},
+           "data": {"source": "procedural", "domain": "street", "size": [32, 64], "count": 8, "frames": 3},
+           "heldout": {"count": 4}, "optim": {"lr": 2e-4},
+           "loss": {"smoothness": 0.001, "min_reprojection": True, "auto_mask": True, "compile": False}}
+    out = train(cfg, tmp_path / order, progress=False)
+    b = batch(out["heldout"], "cpu")
+    with torch.no_grad():
+        _, poses = out["model"].eval()(b["frames"])
+    cos = [torch.nn.functional.cosine_similarity(p[:, :3, 3], b["poses"][:, i, :3, 3], dim=1).mean().item()
+           for p, i in zip(poses, (0, 2))]
+    if order == "temporal":
+        assert min(cos) > 0.9, cos
+    else:
+        assert min(cos) < 0.0, cos

@@ -242,8 +242,8 @@ def video_objective(model, batch: dict, cfg: Config) -> Terms:
     if lc.pose_cycle:  # the pose network on the swapped order too (not the inverse: that cycle is always closed)
         inner = getattr(model, "module", model)
         rot = trans = 0.0
-        for src, T in zip(sources, poses):
-            T_st = inner.pose(src, target)
+        for i, T in zip(src_idx, poses):
+            T_st = inner.swapped_pose(frames, t, i)
             for a, b_ in ((T, T_st), (T_st, T)):
                 r_, t_ = L.pose_cycle(a, b_)
                 rot, trans = rot + r_, trans + t_
@@ -251,8 +251,8 @@ def video_objective(model, batch: dict, cfg: Config) -> Terms:
     if lc.flow_consistency:
         inner = getattr(model, "module", model)
         total = 0.0
-        for src, T in zip(sources, poses):
-            T_st = inner.pose(src, target)
+        for i, src, T in zip(src_idx, sources, poses):
+            T_st = inner.swapped_pose(frames, t, i)
             d_s = inner.depth(src)
             f_ts, in_ts = rigid_flow(depth, K, T)
             f_st, in_st = rigid_flow(d_s, K, T_st)

@@ -10,40 +10,57 @@ def conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.ELU(inplace=True))
 
 
-class Encoder(nn.Module):
-    """Three-level encoder: features at 1, 1/2 and 1/4 resolution."""
+def level_channels(width: int, k: int) -> int:
+    """Channels of encoder level ``k`` (resolution 1 / 2**k): width, 2 width, then 4 width for every deeper level."""
+    return width * 2 ** min(k, 2)
 
-    def __init__(self, cin: int = 3, width: int = 16):
+
+class Encoder(nn.Module):
+    """Encoder with ``levels`` levels: features at 1, 1/2, ..., 1/2**(levels-1) resolution.
+
+    Through the U-Net decoder, three levels (the default) see about 35 pixels across: enough for a 32 x 64 image,
+    not to see the layout of a 96 x 192 one (where the road is, where the horizon is). Five levels see about 140
+    pixels; the encoders of Monodepth2 and SfMLearner reach further still."""
+
+    def __init__(self, cin: int = 3, width: int = 16, levels: int = 3):
         super().__init__()
+        if levels < 2:
+            raise ValueError(f"an encoder needs at least 2 levels, got {levels}")
+        self.levels = levels
         self.c0 = nn.Sequential(conv(cin, width), conv(width, width))
-        self.c1 = nn.Sequential(conv(width, 2 * width, 2), conv(2 * width, 2 * width))
-        self.c2 = nn.Sequential(conv(2 * width, 4 * width, 2), conv(4 * width, 4 * width))
+        for k in range(1, levels):  # c1, c2, ...: the parameter names of the three-level encoder stay as they were
+            a, b = level_channels(width, k - 1), level_channels(width, k)
+            setattr(self, f"c{k}", nn.Sequential(conv(a, b, 2), conv(b, b)))
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        f0 = self.c0(x)
-        f1 = self.c1(f0)
-        f2 = self.c2(f1)
-        return [f0, f1, f2]
+        feats = []
+        for k in range(self.levels):
+            x = getattr(self, f"c{k}")(x)
+            feats.append(x)
+        return feats
 
 
 class Decoder(nn.Module):
-    """U-Net decoder from the three encoder levels to ``channels`` full-resolution channels in (0, 1)."""
+    """U-Net decoder from the encoder's ``levels`` levels to ``channels`` full-resolution channels in (0, 1);
+    ``cin_bottom``: the channels of a bottom that replaces the deepest encoder level (e.g. with a correlation)."""
 
-    def __init__(self, width: int = 16, cin_bottom: int | None = None, channels: int = 1):
+    def __init__(self, width: int = 16, cin_bottom: int | None = None, channels: int = 1, levels: int = 3):
         super().__init__()
-        cb = cin_bottom or 4 * width
-        self.u1 = conv(cb + 2 * width, 2 * width)
-        self.u0 = conv(2 * width + width, width)
+        self.levels = levels
+        for k in range(levels - 2, -1, -1):  # ..., u1, u0: from level k + 1 up to level k
+            below = (cin_bottom or level_channels(width, k + 1)) if k + 1 == levels - 1 else level_channels(width, k + 1)
+            setattr(self, f"u{k}", conv(below + level_channels(width, k), level_channels(width, k)))
         self.out = nn.Conv2d(width, channels, 3, 1, 1)
 
     def features(self, feats: list[torch.Tensor], bottom: torch.Tensor | None = None) -> torch.Tensor:
         """The full-resolution decoder features before the output layer (a second head can read them)."""
-        f0, f1, f2 = feats
-        x = f2 if bottom is None else bottom
-        x = F.interpolate(x, size=f1.shape[-2:], mode="bilinear", align_corners=False)
-        x = self.u1(torch.cat([x, f1], 1))
-        x = F.interpolate(x, size=f0.shape[-2:], mode="bilinear", align_corners=False)
-        return self.u0(torch.cat([x, f0], 1))
+        if len(feats) != self.levels:
+            raise ValueError(f"decoder of {self.levels} levels got {len(feats)} feature maps")
+        x = feats[-1] if bottom is None else bottom
+        for k in range(self.levels - 2, -1, -1):
+            x = F.interpolate(x, size=feats[k].shape[-2:], mode="bilinear", align_corners=False)
+            x = getattr(self, f"u{k}")(torch.cat([x, feats[k]], 1))
+        return x
 
     def forward(self, feats: list[torch.Tensor], bottom: torch.Tensor | None = None) -> torch.Tensor:
         return torch.sigmoid(self.out(self.features(feats, bottom)))

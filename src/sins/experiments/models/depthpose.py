@@ -27,13 +27,33 @@ def pose_vec_to_matrix(vec: torch.Tensor) -> torch.Tensor:
     return T
 
 
-class PoseNet(nn.Module):
-    """Two stacked frames -> 6-DoF target->source transform (4x4), initialised near identity."""
+def invert_rigid(T: torch.Tensor) -> torch.Tensor:
+    """Inverse of rigid transforms (B, 4, 4): ``[R^T, -R^T t]``."""
+    R, t = T[:, :3, :3], T[:, :3, 3:]
+    out = torch.eye(4, dtype=T.dtype, device=T.device).repeat(T.shape[0], 1, 1)
+    out[:, :3, :3] = R.transpose(1, 2)
+    out[:, :3, 3:] = -R.transpose(1, 2) @ t
+    return out
 
-    def __init__(self, width: int = 16, scale: float = 0.01):
+
+POSE_ORDERS = ("temporal", "target_first")
+
+
+class PoseNet(nn.Module):
+    """Two stacked frames -> 6-DoF target->source transform (4x4), initialised near identity.
+
+    ``levels`` stride-2 convolutions, then a 1 x 1 convolution averaged over the image (SfMLearner's pose net,
+    which has seven). With three, each output sees about 15 pixels: at 96 x 192 no output sees where in the image
+    it is, so forward and backward motion (expansion and contraction of the flow about the image centre) look
+    alike to it."""
+
+    def __init__(self, width: int = 16, scale: float = 0.01, levels: int = 3):
         super().__init__()
+        if levels < 3:
+            raise ValueError(f"the pose network needs at least 3 levels, got {levels}")
         self.scale = scale
-        self.net = nn.Sequential(conv(6, width, 2), conv(width, 2 * width, 2), conv(2 * width, 4 * width, 2))
+        deeper = [conv(4 * width, 4 * width, 2) for _ in range(levels - 3)]
+        self.net = nn.Sequential(conv(6, width, 2), conv(width, 2 * width, 2), conv(2 * width, 4 * width, 2), *deeper)
         self.out = nn.Conv2d(4 * width, 6, 1)
 
     def forward(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
@@ -42,19 +62,29 @@ class PoseNet(nn.Module):
 
 
 class DepthPose(nn.Module):
-    """Depth U-Net (sigmoid -> depth in [min_depth, max_depth] via inverse depth) and a pose net."""
+    """Depth U-Net (sigmoid -> depth in [min_depth, max_depth] via inverse depth) and a pose net.
+
+    ``levels``: the depth U-Net's levels; ``pose_levels``: the pose net's stride-2 convolutions (see
+    :class:`~sins.experiments.models._blocks.Encoder` and :class:`PoseNet` for what they see). ``pose_order``:
+    ``"target_first"`` gives the pose net (target, source) for every source; ``"temporal"`` gives it the two frames
+    in temporal order and inverts the transform of an earlier source, as Monodepth2 does, so that the pose net
+    always sees the camera move the same way (forward, on a street)."""
 
     def __init__(self, width: int = 16, min_depth: float = 0.1, max_depth: float = 100.0, explain: bool = False,
-                 pose_scale: float = 0.01, uncertainty: bool = False):
+                 pose_scale: float = 0.01, uncertainty: bool = False, levels: int = 3, pose_levels: int = 3,
+                 pose_order: str = "temporal"):
         super().__init__()
+        if pose_order not in POSE_ORDERS:
+            raise ValueError(f"pose_order {pose_order!r} is not one of {', '.join(POSE_ORDERS)}")
+        self.pose_order = pose_order
         self.min_depth, self.max_depth = float(min_depth), float(max_depth)
-        self.enc = Encoder(3, width)
+        self.enc = Encoder(3, width, levels)
         # uncertainty: a second sigmoid channel of the depth decoder (CoProU's placement), clamped to [0.01, 1]
         self.has_uncertainty = bool(uncertainty)
-        self.dec = Decoder(width, channels=2 if uncertainty else 1)
+        self.dec = Decoder(width, channels=2 if uncertainty else 1, levels=levels)
         #: the target's predicted uncertainty of the last forward pass (None without the head)
         self.last_uncertainty: torch.Tensor | None = None
-        self.pose = PoseNet(width, scale=pose_scale)
+        self.pose = PoseNet(width, scale=pose_scale, levels=pose_levels)
         # SfMLearner's explainability head: per source frame, a per-pixel weight in (0, 1)
         self.mask = nn.Sequential(conv(6, width), conv(width, width), nn.Conv2d(width, 1, 3, 1, 1)) if explain else None
         if self.mask is not None:
@@ -75,10 +105,24 @@ class DepthPose(nn.Module):
         u = s[:, 1:2].clamp(0.01, 1.0) if self.has_uncertainty else None
         return 1.0 / (lo + (hi - lo) * s[:, :1]), u
 
+    def relative_pose(self, frames: torch.Tensor, t: int, i: int) -> torch.Tensor:
+        """The target (frame ``t``) -> source (frame ``i``) transform (B, 4, 4) of a clip (B, T, 3, H, W)."""
+        if self.pose_order == "temporal" and i < t:
+            return invert_rigid(self.pose(frames[:, i], frames[:, t]))
+        return self.pose(frames[:, t], frames[:, i])
+
+    def swapped_pose(self, frames: torch.Tensor, t: int, i: int) -> torch.Tensor:
+        """The source (frame ``i``) -> target (frame ``t``) transform, predicted from the two frames in the order
+        opposite to the one :meth:`relative_pose` gives the pose net (a cycle between the two is not closed by
+        construction; the inverse of :meth:`relative_pose` would be)."""
+        if self.pose_order == "temporal" and i < t:
+            return invert_rigid(self.pose(frames[:, t], frames[:, i]))
+        return self.pose(frames[:, i], frames[:, t])
+
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """frames (B, T, 3, H, W), target in the middle -> (depth (B,1,H,W), [T (B,4,4) target->source])."""
         t = frames.shape[1] // 2
         tgt = frames[:, t]
-        poses = [self.pose(tgt, frames[:, i]) for i in range(frames.shape[1]) if i != t]
+        poses = [self.relative_pose(frames, t, i) for i in range(frames.shape[1]) if i != t]
         depth, self.last_uncertainty = self._depth_and_uncertainty(tgt)
         return depth, poses
