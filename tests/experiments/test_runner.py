@@ -65,6 +65,18 @@ def test_a_finished_run_is_not_trained_again_and_an_edited_one_is(tmp_path):
     assert done.stat().st_mtime_ns != stamp  # the config changed: trained again
 
 
+def test_a_models_code_version_enters_the_run_key(monkeypatch):
+    from sins.experiments import runner
+    from sins.experiments.models import REGISTRY
+
+    video = {"model": {"name": "depthpose"}, "seed": 0}
+    stereo = {"model": {"name": "monounet"}, "seed": 0}
+    before = runner._hash(video), runner._hash(stereo)
+    monkeypatch.setattr(REGISTRY["depthpose"], "VERSION", REGISTRY["depthpose"].VERSION + 1)
+    assert runner._hash(video) != before[0]  # a run of the old depthpose code is trained again
+    assert runner._hash(stereo) == before[1]  # models without a VERSION keep the keys of their finished runs
+
+
 def test_bad_specs_stop_before_training_naming_file_field_and_what_is_valid(tmp_path):
     with pytest.raises(ValueError, match=r"seeds \[0, 1\] are not enough for a verdict: give at least three"):
         tiny_spec(seeds=[0, 1])

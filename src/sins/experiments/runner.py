@@ -151,7 +151,15 @@ def mark_case_study(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _hash(cfg: dict) -> str:
-    return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    """The key of a finished or resumable run: its config, and the ``VERSION`` of its model's code where the
+    model has one (bumped when a model's behaviour changes without a change of config; a run trained by the old
+    code is then trained again, not reused)."""
+    from .models import REGISTRY
+
+    model = REGISTRY.get(str((cfg.get("model") or {}).get("name", "")))
+    version = getattr(model, "VERSION", None)
+    keyed = cfg if version is None else {**cfg, "_model_version": version}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def run_one(cfg: dict, folder: Path, min_heldout: int = RULE.min_heldout, log=print,

@@ -70,6 +70,10 @@ class DepthPose(nn.Module):
     in temporal order and inverts the transform of an earlier source, as Monodepth2 does, so that the pose net
     always sees the camera move the same way (forward, on a street)."""
 
+    #: bumped when the model's behaviour changes under the same config (2: temporal pose order), so that
+    #: finished runs of the old code are trained again (see ``runner._hash``)
+    VERSION = 2
+
     def __init__(self, width: int = 16, min_depth: float = 0.1, max_depth: float = 100.0, explain: bool = False,
                  pose_scale: float = 0.01, uncertainty: bool = False, levels: int = 3, pose_levels: int = 3,
                  pose_order: str = "temporal"):
