@@ -6,9 +6,10 @@ better), and the error of a constant prediction on the same scenes (``baseline``
 
 **Per run.**
 
-- *Failed run*: the held-out ``l_syn`` never went below its value at step 0, or the error never
-  went below the constant prediction's (the run learnt nothing). A failed run is shown, never used
-  in a verdict. A run that beat the constant and then got worse while its loss kept falling did
+- *Failed run*: the held-out ``l_syn`` never went below its value at step 0, or the best error
+  is not at least ``min_gain`` (10%) below the constant prediction's (the run learnt next to nothing:
+  a depth network whose error came within 1% of a constant depth's had output an almost constant
+  depth). A failed run is shown, never used in a verdict. A run that beat the constant and then got worse while its loss kept falling did
   train: that is what a divergence looks like, so it is not called failed.
 - *Cost of trusting the loss*: ``cost = error(t_L) - min_t error(t)``, where ``t_L`` is the
   evaluation with the lowest held-out ``l_syn``: how much worse the depth is at the checkpoint the
@@ -68,6 +69,8 @@ class VerdictRule:
     tolerance: float = 0.05
     trend_window: int = 5
     min_cause_share: float = 0.005
+    #: a run trained only if its best error is at least this share below the constant prediction's
+    min_gain: float = 0.10
 
     def describe(self) -> str:
         return (
@@ -76,8 +79,8 @@ class VerdictRule:
             f"evaluations) of the error; over >= {self.min_seeds} successful seeds on >= {self.min_heldout} held-out "
             f"scenes, a {self.confidence:.0%} Student-t interval of the mean excess: diverges if it lies above 0 and the "
             f"mean is >= {self.tolerance:.0%} of the improvement over a constant prediction; consistent if it lies below "
-            f"that tolerance; inconclusive otherwise; failed runs (L_syn never below its start, or the error never below "
-            f"a constant prediction's) are excluded and listed"
+            f"that tolerance; inconclusive otherwise; failed runs (L_syn never below its start, or a best error not "
+            f"{self.min_gain:.0%} below a constant prediction's) are excluded and listed"
         )
 
 
@@ -135,8 +138,9 @@ def summarise_run(curve: pd.DataFrame, baseline: float, error: str = "error", lo
         failed = ""
         if float(np.min(L[1:])) >= float(L[0]):
             failed = f"held-out L_syn never went below its start ({L[0]:.4g})"
-        elif math.isfinite(baseline) and best >= baseline:
-            failed = f"the error never went below a constant prediction's ({best:.4g} >= {baseline:.4g})"
+        elif math.isfinite(baseline) and best > (1.0 - rule.min_gain) * baseline:
+            failed = (f"the best error is not {rule.min_gain:.0%} below a constant prediction's "
+                      f"({best:.4g} against {baseline:.4g})")
     tol_l = 2 * noise_l if math.isfinite(noise_l) else 0.0
     tol_e = 2 * noise if math.isfinite(noise) else 0.0
     overfits = bool(L[-1] - L[iL] > tol_l and E[-1] - E[iL] > tol_e and iL < len(L) - 1)
