@@ -66,9 +66,11 @@ class DepthPose(nn.Module):
 
     ``levels``: the depth U-Net's levels; ``pose_levels``: the pose net's stride-2 convolutions (see
     :class:`~sins.experiments.models._blocks.Encoder` and :class:`PoseNet` for what they see). ``pose_order``:
-    ``"target_first"`` gives the pose net (target, source) for every source; ``"temporal"`` gives it the two frames
-    in temporal order and inverts the transform of an earlier source, as Monodepth2 does, so that the pose net
-    always sees the camera move the same way (forward, on a street)."""
+    ``"temporal"`` (the default) gives the pose net the two frames in temporal order and inverts the transform of
+    an earlier source, as Monodepth2 does, so that the pose net always sees the camera move the same way (forward,
+    on a street); ``"target_first"`` gives it (target, source) for every source. With ``"target_first"`` the pose
+    net learnt one translation for both sources, backwards for the earlier one (cosine to the true translation
+    about 0 over the two), so that the per-pixel minimum fell back on the later source alone."""
 
     #: bumped when the model's behaviour changes under the same config (2: temporal pose order), so that
     #: finished runs of the old code are trained again (see ``runner._hash``)
