@@ -19,6 +19,8 @@ from typing import Any
 
 from sins.catalog import load_catalog
 
+from sins.experiments.verdict import VerdictRule
+
 from .render import front_matter, md_text, page
 
 #: site/ (the MkDocs project) inside the repository
@@ -272,7 +274,7 @@ def experiments_page(results: dict[str, dict], analysis: dict | None = None, roo
         case_studies=[r for _, r in sorted(results.items()) if r.get("case_study")],
         left_out=sorted((analysis or {}).get("left_out") or {}),
         claims=claims, failed=failed, matrix=matrix, matrix_cols=["configuration", "global", *CAUSE_ORDER],
-        rules=(analysis or {}).get("rules", "")))
+        rules=(analysis or {}).get("rules", ""), min_gain=VerdictRule().min_gain))
     for r in results.values():
         files[f"experiments/{r['name']}.md"] = experiment_page(r, root, files)
     return text, files

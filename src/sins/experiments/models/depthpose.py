@@ -42,10 +42,8 @@ POSE_ORDERS = ("temporal", "target_first")
 class PoseNet(nn.Module):
     """Two stacked frames -> 6-DoF target->source transform (4x4), initialised near identity.
 
-    ``levels`` stride-2 convolutions, then a 1 x 1 convolution averaged over the image (SfMLearner's pose net,
-    which has seven). With three, each output sees about 15 pixels: at 96 x 192 no output sees where in the image
-    it is, so forward and backward motion (expansion and contraction of the flow about the image centre) look
-    alike to it."""
+    ``levels`` stride-2 convolutions, then a 1 x 1 convolution averaged over the image (SfMLearner's pose net
+    has seven)."""
 
     def __init__(self, width: int = 16, scale: float = 0.01, levels: int = 3):
         super().__init__()
