@@ -65,6 +65,38 @@ def test_a_finished_run_is_not_trained_again_and_an_edited_one_is(tmp_path):
     assert done.stat().st_mtime_ns != stamp  # the config changed: trained again
 
 
+def test_kept_run_records_spare_training_on_another_machine_and_follow_the_spec(tmp_path):
+    import shutil
+
+    from sins.experiments.runner import read_record
+
+    res, scratch = tmp_path / "res", tmp_path / "scratch"
+    first = run_spec(tiny_spec(), "quick", results=res, scratch=scratch, log=lambda m: None)
+    runs = res / "tiny" / "runs"
+    names = sorted(p.name for p in runs.iterdir())
+    assert names == [f"{v}-s{s}.json.gz" for v in (BASE, "smooth") for s in (0, 1, 2)]
+    rec = read_record(runs / "base-s0.json.gz")
+    assert rec["history"] and rec["landscape"] and "reused" not in rec
+    blobs = {n: (runs / n).read_bytes() for n in names}
+    summary = (res / "tiny" / "summary.json").read_text()
+    shutil.rmtree(scratch)  # a fresh clone: the committed results folder and no scratch folder
+    again = run_spec(tiny_spec(), "quick", results=res, scratch=scratch, log=lambda m: None)
+    assert not list(scratch.rglob("done.json")) and not list(scratch.rglob("checkpoint.pt"))  # nothing trained
+    assert again["verdict"] == first["verdict"] and again["numbers"] == first["numbers"]
+    assert (res / "tiny" / "summary.json").read_text() == summary  # the same summary, every number of it
+    assert {n: (runs / n).read_bytes() for n in names} == blobs  # the same run gives the same bytes
+    run_spec(tiny_spec(variants={}), "quick", results=res, scratch=scratch, log=lambda m: None)
+    assert sorted(p.name for p in runs.iterdir()) == [f"base-s{s}.json.gz" for s in (0, 1, 2)]  # the variant is gone
+    edited = tiny_spec(variants={}, config={**tiny_spec().config, "optim": {"lr": 0.01}})
+    run_spec(edited, "quick", results=res, scratch=scratch, log=lambda m: None)
+    assert (scratch / "quick" / "tiny" / "base-s0" / "done.json").is_file()  # the config changed: trained again
+    assert read_record(runs / "base-s0.json.gz")["config_hash"] != rec["config_hash"]
+    (runs / "base-s1.json.gz").write_bytes(b"not gzip")  # a damaged record is trained again, not trusted
+    shutil.rmtree(scratch / "quick" / "tiny" / "base-s1")
+    run_spec(edited, "quick", results=res, scratch=scratch, log=lambda m: None)
+    assert (scratch / "quick" / "tiny" / "base-s1" / "done.json").is_file() and read_record(runs / "base-s1.json.gz")
+
+
 def test_a_models_code_version_enters_the_run_key(monkeypatch):
     from sins.experiments import runner
     from sins.experiments.models import REGISTRY
@@ -183,6 +215,32 @@ def test_committed_verdicts_are_recomputed_from_their_metrics(name):
         _recompute(s, m, variant, s if variant == BASE else s["variants"][variant])
     for fig in s["figures"]:
         assert (RESULTS / name / fig).read_bytes().startswith(PNG)
+
+
+STANDARD = sorted(n for n in SPECS if (RESULTS / n / "summary.json").is_file()
+                  and json.loads((RESULTS / n / "summary.json").read_text())["profile"] == "standard")
+
+
+def test_every_committed_standard_summary_is_recomputed_from_its_committed_runs(tmp_path):
+    """The records of every finished run travel with the standard results (``runs/``), so that a fresh clone
+    neither trains them again nor has to trust the summary: summarising the committed records afresh gives
+    every committed summary.json byte for byte, and no run is trained."""
+    import shutil
+
+    from sins.experiments.runner import RUNS, run_name, run_specs
+
+    assert STANDARD, "no committed standard results"
+    for n in STANDARD:
+        spec = SPECS[n]
+        want = {f"{run_name(v, s)}.json.gz" for v in [None, *spec.variants] for s in spec.seeds_for("standard")}
+        have = {p.name for p in (RESULTS / n / RUNS).glob("*.json.gz")}
+        assert have == want, f"{n}: committed run records {sorted(have ^ want)} missing or stale"
+        shutil.copytree(RESULTS / n / RUNS, tmp_path / "res" / n / RUNS)
+    done = dict(run_specs([SPECS[n] for n in STANDARD], "standard", results=tmp_path / "res",
+                          scratch=tmp_path / "scratch", log=lambda m: None, folder=ROOT / "experiments"))
+    assert sorted(done) == STANDARD and not list((tmp_path / "scratch").rglob("done.json"))  # nothing trained
+    for n in STANDARD:
+        assert (tmp_path / "res" / n / "summary.json").read_text() == (RESULTS / n / "summary.json").read_text(), n
 
 
 QUICK_REFERENCE = Path(__file__).with_name("quick_reference")

@@ -7,11 +7,14 @@
 - ``summary.json``: the verdicts (global and per cause, computed by :mod:`sins.experiments.verdict`,
   never by hand), the numbers they were computed from, the failed runs, the constant-prediction
   baselines, the oracle gap and the per-pixel landscape by cause, per variant;
-- ``curves.png`` and ``landscape.png``.
+- ``curves.png`` and ``landscape.png``;
+- ``runs/``: the record of every finished run (see below).
 
 Each run is resumable on its own: a finished run leaves ``done.json`` in the scratch folder
 (``build/runs/<profile>/`` by default) and is not trained again while its config is unchanged; an
-interrupted one continues from its checkpoint.
+interrupted one continues from its checkpoint. A finished run's record is also kept, gzipped, in the results
+folder (``runs/<variant>-s<seed>.json.gz``, about 12 kB), so that committed runs are not trained again on another
+machine (a fresh clone, a later session) and a spec's summary can be recomputed from them anywhere.
 
 Throughput: the runs of a spec (its seeds and variants) are independent, so ``jobs`` worker processes
 train them side by side, each with its share of the CPU threads (small convolutions use one core far
@@ -40,6 +43,8 @@ from .verdict import VerdictRule, cause_exists, t_interval, verdict_of_curves
 RULE = VerdictRule()
 BASE = "base"
 DONE = "done.json"
+#: a spec's results folder keeps its finished runs' records here (``<variant>-s<seed>.json.gz``)
+RUNS = "runs"
 
 
 class SpecError(ValueError):
@@ -162,19 +167,46 @@ def _hash(cfg: dict) -> str:
     return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def read_record(path: Path) -> dict[str, Any] | None:
+    """A kept run record (gzipped JSON), or None where there is none or it cannot be read."""
+    import gzip
+
+    try:
+        return json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError, EOFError):
+        return None
+
+
+def keep_record(path: Path, rec: dict[str, Any]) -> None:
+    """Write a finished run's record as ``path`` (gzip without a time stamp: the same run gives the same bytes)."""
+    import gzip
+
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    body = {k: v for k, v in rec.items() if k != "reused"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write(path, gzip.compress(json.dumps(_finite(body)).encode(), 9, mtime=0))
+
+
 def run_one(cfg: dict, folder: Path, min_heldout: int = RULE.min_heldout, log=print,
-            scene_cache: str | Path | None = None) -> dict[str, Any]:
-    """Train one (variant, seed) unless ``folder/done.json`` holds the same config's finished run; returns the
-    record (history, landscape, baseline errors, cause shares)."""
+            scene_cache: str | Path | None = None, record: Path | None = None) -> dict[str, Any]:
+    """Train one (variant, seed) unless ``folder/done.json`` or the kept ``record`` holds the same config's
+    finished run; returns the run's record (history, landscape, baseline errors, cause shares) and keeps it as
+    ``record`` (when given)."""
     from .evaluation import oracle_and_landscape
     from .loop import CHECKPOINT, train
 
     done = folder / DONE
     key = _hash(cfg)
+    kept = read_record(record) if record is not None and record.is_file() else None
     if done.is_file():
         rec = json.loads(done.read_text())
         if rec.get("config_hash") == key:
+            if record is not None and (kept or {}).get("config_hash") != key:
+                keep_record(record, rec)
             return {**rec, "reused": True}  # finished before: not trained again
+    if kept is not None and kept.get("config_hash") == key:
+        return {**kept, "reused": True}  # finished on another machine (a committed record): not trained again
     resume = (folder / CHECKPOINT).is_file() and (folder / "config_hash").is_file() and \
         (folder / "config_hash").read_text() == key
     folder.mkdir(parents=True, exist_ok=True)
@@ -188,6 +220,8 @@ def run_one(cfg: dict, folder: Path, min_heldout: int = RULE.min_heldout, log=pr
            "heldout_scenes": len(r["heldout"]), "resolved": json.loads(r["config"].model_dump_json()),
            "resumed": bool(resume)}
     _write(done, json.dumps(_finite(rec)))
+    if record is not None:
+        keep_record(record, rec)
     return rec
 
 
@@ -357,8 +391,9 @@ def _worker_init(threads: int) -> None:
 
 
 def _run_task(args: tuple) -> dict[str, Any]:
-    cfg, folder, min_heldout, scene_cache = args
-    return run_one(cfg, Path(folder), min_heldout=min_heldout, log=lambda m: None, scene_cache=scene_cache)
+    cfg, folder, min_heldout, scene_cache, record = args
+    return run_one(cfg, Path(folder), min_heldout=min_heldout, log=lambda m: None, scene_cache=scene_cache,
+                   record=None if record is None else Path(record))
 
 
 def _warm_task(args: tuple) -> int:
@@ -376,7 +411,7 @@ def _warm_plan(tasks: list[tuple], jobs: int) -> list[tuple]:
     from .data.build import scene_seeds
 
     seen: dict[str, tuple[dict, list[int]]] = {}
-    for cfg, _folder, _mh, cache in tasks:
+    for cfg, _folder, _mh, cache, _record in tasks:
         if cache is None:
             continue
         try:
@@ -423,15 +458,22 @@ def _records(tasks: list[tuple], jobs: int):
                 yield futures[f], e
 
 
+def run_name(variant: str | None, seed: int) -> str:
+    return f"{variant or BASE}-s{seed}"
+
+
 def _plan(spec: ExperimentSpec, profile: str, scratch: str | Path, data_root, seeds: list[int],
-          scene_cache) -> tuple[list[tuple], list[tuple]]:
-    """The (variant, seed) runs of a spec and their worker tasks."""
+          scene_cache, results: str | Path | None = None) -> tuple[list[tuple], list[tuple]]:
+    """The (variant, seed) runs of a spec and their worker tasks (with ``results``: each keeps its record in
+    ``results/<name>/runs/``)."""
     plan = [(variant, seed) for variant in [None, *spec.variants] for seed in seeds]
     tasks = []
     for variant, seed in plan:
         cfg = spec.config_for(profile, seed, variant, data_root=data_root)
-        tasks.append((cfg, str(Path(scratch) / profile / spec.name / f"{variant or BASE}-s{seed}"),
-                      1 if single_pair(cfg) else RULE.min_heldout, None if scene_cache is None else str(scene_cache)))
+        record = None if results is None else str(Path(results) / spec.name / RUNS / f"{run_name(variant, seed)}.json.gz")
+        tasks.append((cfg, str(Path(scratch) / profile / spec.name / run_name(variant, seed)),
+                      1 if single_pair(cfg) else RULE.min_heldout, None if scene_cache is None else str(scene_cache),
+                      record))
     return plan, tasks
 
 
@@ -456,7 +498,7 @@ def run_specs(specs: list[ExperimentSpec], profile: str = "quick", results: str 
             check_spec(spec, profile, folder)
         _guard_reference(Path(results) / spec.name, profile)
         spec_seeds = list(spec.seeds_for(profile) if seeds is None else seeds)
-        plan, spec_tasks = _plan(spec, profile, scratch, data_root, spec_seeds, scene_cache)
+        plan, spec_tasks = _plan(spec, profile, scratch, data_root, spec_seeds, scene_cache, results)
         plans.append((plan, spec_seeds))
         owner += [(k, j) for j in range(len(plan))]
         tasks += spec_tasks
@@ -548,6 +590,10 @@ def _finish(spec: ExperimentSpec, profile: str, plan: list[tuple], done: dict[in
     plot_curves(frame, task, spec.title, out / "curves.png", failed_runs)
     plot_landscape(summary, out / "landscape.png")
     _write(out / "summary.json", json.dumps(_finite(summary), indent=1, sort_keys=False) + "\n")
+    names = {f"{run_name(v, s)}.json.gz" for v, s in plan}
+    for stale in (out / RUNS).glob("*.json.gz"):  # runs of a variant or seed the spec no longer has
+        if stale.name not in names:
+            stale.unlink()
     # wall-clock time varies from run to run, so it stays out of the committed results folder
     timing = Path(scratch) / profile / spec.name / "timing.json"
     timing.parent.mkdir(parents=True, exist_ok=True)
