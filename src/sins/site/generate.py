@@ -281,7 +281,7 @@ def experiments_page(results: dict[str, dict], analysis: dict | None = None, roo
 
 
 def cause_existence_table(results: str | Path) -> str:
-    """Markdown: per cause, in the cause scenes the analysis rendered (the standard profile's 96 x 192), how many
+    """Markdown: per cause, in the cause scenes the analysis rendered (the stereo experiments' standard 96 x 192), how many
     scenes hold it, its mean share of the pixels, how often the per-pixel loss minimum is off the truth there and at
     clean pixels, and the paired difference with its 95% interval. Empty when no analysis is committed."""
     f = Path(results) / ANALYSIS / "summary.json"
@@ -294,7 +294,8 @@ def cause_existence_table(results: str | Path) -> str:
     size = rows[0].get("size") or ["?", "?"]
     npx = float(size[0]) * float(size[1]) if all(isinstance(x, (int, float)) for x in size) else float("nan")
     lines = ["## Where the causes exist at the standard scale { #causes }", "",
-             f"Measured on {len(rows)} procedural scenes at {size[0]} x {size[1]} pixels (the standard profile's size) in "
+             f"Measured on {len(rows)} procedural scenes at {size[0]} x {size[1]} pixels (the stereo experiments' standard "
+             "size; the video family's is 64 x 128, see below) in "
              f"{len({r.get('domain') for r in rows})} domains, by sweeping every integer disparity per pixel: a cause is "
              "judged by an experiment only where it covers a non-trivial share of the held-out pixels and the loss "
              "minimum is off the truth there more often than at clean pixels. From `experiments/results/analysis/`.", "",
