@@ -75,3 +75,40 @@ def test_oracle_gap_and_landscape_cover_every_heldout_scene():
     assert len(res["oracle_gap_per_scene"]) == 3 and len(res["per_scene"]) == 3
     assert res["oracle_gap"] == pytest.approx(sum(res["oracle_gap_per_scene"]) / 3)
     assert 0 <= res["per_cause"]["none"]["misleading"] <= 1 and res["per_cause"]["none"]["pixels"] > 0
+
+
+def test_video_evaluation_measures_the_pose_against_the_true_motion():
+    from sins.experiments.models.depthpose import axis_angle_to_matrix
+
+    v = render_video("street", (24, 48), Dials(), seed=0)
+    true = [v.poses[None, 0], v.poses[None, 2]]
+
+    class Posed(torch.nn.Module):
+        def __init__(self, poses):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(()))
+            self.poses = poses
+
+        def forward(self, frames):
+            return v.depth[None] * 0.5 + 0 * self.w, self.poses
+
+    def scaled(T, k):  # the same motion at the depth's half scale
+        T = T.clone()
+        T[:, :3, 3] *= k
+        return T
+
+    out = evaluate(Posed([scaled(T, 0.5) for T in true]), [v], cfg("video", "depthpose"), "cpu")
+    assert out["pose_t_cos"] == pytest.approx(1.0, abs=1e-5)
+    assert out["pose_t_ratio"] == pytest.approx(1.0, abs=1e-4)  # the translation fits the depth's scale
+    assert out["pose_rot_err_deg"] == pytest.approx(0.0, abs=1e-3)
+    out = evaluate(Posed(true), [v], cfg("video", "depthpose"), "cpu")
+    assert out["pose_t_ratio"] == pytest.approx(2.0, abs=1e-4)  # twice too long for a depth at half the scale
+    turn = axis_angle_to_matrix(torch.tensor([[0.0, 0.035, 0.0]]))  # 2.005 degrees about the vertical
+    bad = []
+    for T in true:
+        B = scaled(T, -0.5)  # backwards
+        B[:, :3, :3] = T[:, :3, :3] @ turn
+        bad.append(B)
+    out = evaluate(Posed(bad), [v], cfg("video", "depthpose"), "cpu")
+    assert out["pose_t_cos"] == pytest.approx(-1.0, abs=1e-5)
+    assert out["pose_rot_err_deg"] == pytest.approx(2.0054, abs=2e-3)

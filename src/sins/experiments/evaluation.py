@@ -10,7 +10,12 @@ Every evaluation reports
 - the depth error: stereo EPE, bad-1 and D1; video AbsRel and delta < 1.25 after per-scene median
   scaling. Errors are pooled over the pixels of all held-out scenes (pixel-weighted), globally and
   for each cause mask (``<cause>_epe``, ...); for video the median scale of a scene is computed on
-  all its valid pixels, then applied to the cause's pixels.
+  all its valid pixels, then applied to the cause's pixels;
+- for video, the pose network against the renderer's true camera motion (mean over source frames and clips):
+  ``pose_t_cos``, the cosine between the predicted and the true translation; ``pose_t_ratio``, the predicted
+  translation's length in the scene's median scale over the true length (1: the translation fits the depth);
+  ``pose_rot_err_deg``, the angle of the rotation between the predicted and the true rotation, in degrees.
+  A pose network that has not learnt the motion shows here, whatever the depth error.
 
 :func:`baseline_errors` gives the same errors for a constant prediction (the training set's mean
 disparity; for video a constant depth, i.e. the median after scaling): a run whose error does not
@@ -97,6 +102,7 @@ def evaluate(model, samples: list, cfg: Config, device) -> dict[str, float]:
     objective = objective_for(cfg.task)
     pool = _Pool()
     lsyn, trained = [], []
+    pose: dict[str, list[float]] = {}
     for s in samples:
         b = make_batch([s], device)
         terms = objective(model, b, cfg)
@@ -120,9 +126,34 @@ def evaluate(model, samples: list, cfg: Config, device) -> dict[str, float]:
             scale = gt[valid].median() / depth[valid].median()
             for region, rm in _regions(valid, b["causes"]):
                 pool.add(region, _video_stats(depth, gt, rm, scale))
+            if b.get("poses") is not None:
+                for k, v in pose_errors(terms.extra["poses"], b["poses"], float(scale)).items():
+                    pose.setdefault(k, []).append(v)
     out = {"heldout_lsyn": _mean(lsyn), "heldout_lsyn_trained": _mean(trained)}
     out.update(pool.means())
+    out.update({k: _mean(v) for k, v in pose.items()})
     return out
+
+
+def pose_errors(predicted: list[torch.Tensor], true: torch.Tensor, scale: float = 1.0) -> dict[str, float]:
+    """The predicted target -> source transforms (one (B, 4, 4) per source, in frame order without the middle
+    target) against the true ones (``true``: (B, T, 4, 4), target -> frame t), averaged over sources and clips:
+    translation cosine, translation length ratio after multiplying the prediction by ``scale`` (the depth's
+    median scale) and rotation error in degrees."""
+    t = true.shape[1] // 2
+    src = [i for i in range(true.shape[1]) if i != t]
+    cos, ratio, rot = [], [], []
+    for P, i in zip(predicted, src):
+        G = true[:, i].to(P.dtype)
+        tp, tg = P[:, :3, 3], G[:, :3, 3]
+        cos.append(torch.nn.functional.cosine_similarity(tp, tg, dim=1, eps=1e-12))
+        ratio.append(tp.norm(dim=1) * scale / tg.norm(dim=1).clamp_min(1e-12))
+        R = P[:, :3, :3].transpose(1, 2) @ G[:, :3, :3]
+        c = (R.diagonal(dim1=1, dim2=2).sum(1) - 1) / 2
+        sin = torch.stack([R[:, 2, 1] - R[:, 1, 2], R[:, 0, 2] - R[:, 2, 0], R[:, 1, 0] - R[:, 0, 1]], 1).norm(dim=1) / 2
+        rot.append(torch.rad2deg(torch.atan2(sin, c)))  # exact at small angles, where arccos of the trace is not
+    return {"pose_t_cos": float(torch.cat(cos).mean()), "pose_t_ratio": float(torch.cat(ratio).mean()),
+            "pose_rot_err_deg": float(torch.cat(rot).mean())}
 
 
 def _mean(xs: list[float]) -> float:

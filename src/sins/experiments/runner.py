@@ -43,6 +43,8 @@ from .verdict import VerdictRule, cause_exists, t_interval, verdict_of_curves
 RULE = VerdictRule()
 BASE = "base"
 DONE = "done.json"
+#: the held-out pose metrics of a video run (:func:`sins.experiments.evaluation.pose_errors`)
+POSE_METRICS = ("pose_t_cos", "pose_t_ratio", "pose_rot_err_deg")
 #: a spec's results folder keeps its finished runs' records here (``<variant>-s<seed>.json.gz``)
 RUNS = "runs"
 
@@ -266,6 +268,9 @@ def summarise_variant(records: list[dict], task: str) -> dict[str, Any]:
     verdict, nums, per_seed = verdict_of_curves(
         [c.rename(columns={"heldout_lsyn_trained": "l_syn", err: "error"}) for c in curves], base, rule=RULE)
     failed = [p["failed"] or "" for p in per_seed]
+    for p, r in zip(per_seed, records):  # video: where the pose network ended, against the true motion
+        last = r["history"][-1] if r["history"] else {}
+        p.update({f"final_{k}": last[k] for k in POSE_METRICS if last.get(k) is not None})
     # the same rule with the common SSIM + L1 yardstick as the selector (it differs only where another loss is trained)
     v_common, nums_common, _ = verdict_of_curves(
         [c.rename(columns={"heldout_lsyn": "l_syn", err: "error"}) for c in curves], base, rule=RULE, failed=failed)

@@ -54,6 +54,9 @@ LABELS = {
     "excess": "excess cost", "noise_sd": "noise (sd)", "overfits": "overfits", "failed": "failed because",
     "step_at_min_loss": "step of the lowest L_syn", "best_step": "step of the best error", "min_loss": "lowest L_syn",
     "final_loss": "final L_syn", "start_loss": "L_syn at step 0",
+    "final_pose_t_cos": "pose: translation cosine to the truth (end)",
+    "final_pose_t_ratio": "pose: translation length / true, in the depth's scale (end)",
+    "final_pose_rot_err_deg": "pose: rotation error, degrees (end)",
 }
 VERDICT_HELP = {"diverges": "a lower synthesis loss came with a higher depth error, beyond the noise",
                 "consistent": "picking the checkpoint by the synthesis loss cost less than the tolerance",
@@ -338,7 +341,7 @@ def experiment_page(r: dict, root: Path, files: dict) -> str:
         if isinstance(s, dict):
             seeds.append({"seed": (r.get("seeds") or [None] * 99)[i] if i < len(r.get("seeds") or []) else i, **s})
     seed_cols = ["seed", "best_error", "error_at_min_loss", "final_error", "baseline_error", "cost", "excess", "noise_sd",
-                 "overfits", "failed"]
+                 "overfits", "final_pose_t_cos", "final_pose_t_ratio", "final_pose_rot_err_deg", "failed"]
     finetune = []
     ft = r.get("finetune") or {}
     for where, p in [("global", ft.get("global"))] + sorted((ft.get("per_cause") or {}).items()):
