@@ -298,7 +298,7 @@ def cause_existence_table(results: str | Path) -> str:
     npx = float(size[0]) * float(size[1]) if all(isinstance(x, (int, float)) for x in size) else float("nan")
     lines = ["## Where the causes exist at the standard scale { #causes }", "",
              f"Measured on {len(rows)} procedural scenes at {size[0]} x {size[1]} pixels (the stereo experiments' standard "
-             "size; the video family's is 64 x 128, see below) in "
+             "size; the video family's is on this page below) in "
              f"{len({r.get('domain') for r in rows})} domains, by sweeping every integer disparity per pixel: a cause is "
              "judged by an experiment only where it covers a non-trivial share of the held-out pixels and the loss "
              "minimum is off the truth there more often than at clean pixels. From `experiments/results/analysis/`.", "",
