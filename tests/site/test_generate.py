@@ -136,6 +136,29 @@ def test_a_real_pair_case_study_shows_its_numbers_and_no_verdict(test_catalog, t
     assert "Real data, one pair:" in exp and 'href="../experiments/pair-probe/"' in exp
 
 
+def test_seed_table_has_a_row_per_run_of_every_configuration(test_catalog, tmp_path):
+    from sins.site import build_site
+
+    res = tmp_path / "results" / "pose-probe"
+    res.mkdir(parents=True)
+
+    def seed(err, cos):
+        return {"best_error": err, "final_error": err, "final_pose_t_cos": cos, "failed": ""}
+
+    (res / "summary.json").write_text(json.dumps({
+        "name": "pose-probe", "title": "Pose probe", "tests": ["ssim"], "verdict": "inconclusive", "profile": "standard",
+        "seeds": [0, 1], "heldout_scenes": 16, "per_seed": [seed(0.41, 0.996), seed(1.23, 0.133)],
+        "variants": {"without_mask": {"verdict": "inconclusive", "overrides": {"loss": {"auto_mask": False}},
+                                      "per_seed": [seed(0.45, 0.9971), seed(0.46, 0.9962)]}}}))
+    out = build_site(tmp_path / "out", test_catalog, tmp_path / "results")
+    one = " ".join(html.unescape((out / "experiments" / "pose-probe" / "index.html").read_text()).split())
+    table = one.split('id="each-seed"')[1].split("</table>")[0]
+    rows = table.split("<tr>")[2:]
+    assert len(rows) == 4 and "configuration" in table
+    assert [r.split("<td>")[1].split("</td>")[0] for r in rows] == ["base", "base", "without_mask", "without_mask"]
+    assert "0.133" in rows[1] and "0.9962" in rows[3] and "translation cosine" in table
+
+
 def test_bibtex_block_keeps_its_lines(built_site, test_catalog):
     from sins.catalog import load_catalog
     from sins.catalog.bibtex import paper_to_bibtex

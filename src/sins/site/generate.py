@@ -336,11 +336,16 @@ def experiment_page(r: dict, root: Path, files: dict) -> str:
                  "diverging causes": ", ".join(c for c, x in (v.get("per_cause") or {}).items() if x.get("verdict") == "diverges") or "—"}
                 for k, v in (r.get("variants") or {}).items()] if isinstance(r.get("variants"), dict) else []
     failed = [{"configuration": f.get("variant"), "seed": f.get("seed"), "why": f.get("reason")} for f in r.get("failed_runs") or []]
+    # one row per run: the base's seeds, then each variant's (same seeds), so that a variant's pose columns show too
     seeds = []
-    for i, s in enumerate(r.get("per_seed") or []):
-        if isinstance(s, dict):
-            seeds.append({"seed": (r.get("seeds") or [None] * 99)[i] if i < len(r.get("seeds") or []) else i, **s})
-    seed_cols = ["seed", "best_error", "error_at_min_loss", "final_error", "baseline_error", "cost", "excess", "noise_sd",
+    confs = [("base", r.get("per_seed"))] + [(k, v.get("per_seed")) for k, v in (r.get("variants") or {}).items()
+                                              if isinstance(r.get("variants"), dict) and isinstance(v, dict)]
+    for conf, rows in confs:
+        for i, s in enumerate(rows or []):
+            if isinstance(s, dict):
+                seed = (r.get("seeds") or [])[i] if i < len(r.get("seeds") or []) else i
+                seeds.append({**({"configuration": conf} if len(confs) > 1 else {}), "seed": seed, **s})
+    seed_cols = ["configuration", "seed", "best_error", "error_at_min_loss", "final_error", "baseline_error", "cost", "excess", "noise_sd",
                  "overfits", "final_pose_t_cos", "final_pose_t_ratio", "final_pose_rot_err_deg", "failed"]
     finetune = []
     ft = r.get("finetune") or {}
