@@ -338,8 +338,8 @@ def experiment_page(r: dict, root: Path, files: dict) -> str:
     failed = [{"configuration": f.get("variant"), "seed": f.get("seed"), "why": f.get("reason")} for f in r.get("failed_runs") or []]
     # one row per run: the base's seeds, then each variant's (same seeds), so that a variant's pose columns show too
     seeds = []
-    confs = [("base", r.get("per_seed"))] + [(k, v.get("per_seed")) for k, v in (r.get("variants") or {}).items()
-                                              if isinstance(r.get("variants"), dict) and isinstance(v, dict)]
+    vs = r.get("variants") if isinstance(r.get("variants"), dict) else {}
+    confs = [("base", r.get("per_seed"))] + [(k, v.get("per_seed")) for k, v in vs.items() if isinstance(v, dict)]
     for conf, rows in confs:
         for i, s in enumerate(rows or []):
             if isinstance(s, dict):
