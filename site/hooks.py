@@ -47,6 +47,10 @@ def on_page_markdown(markdown, page, config, files):
     )
     readme = _state.get("readme") or "*The catalog's README (inclusion rule, annotation guide) is not written yet.*"
     markdown = markdown.replace("<!-- sins:counts -->", counts).replace("<!-- sins:catalog-readme -->", readme)
+    if "<!-- sins:pose-learning -->" in markdown:
+        from sins.site.generate import pose_learning_table
+
+        markdown = markdown.replace("<!-- sins:pose-learning -->", pose_learning_table(_state["results"]))
     if "<!-- sins:verdict-rules -->" in markdown:
         markdown = markdown.replace("<!-- sins:verdict-rules -->", _verdict_rules())
     if "<!-- sins:cause-existence -->" in markdown:

@@ -210,6 +210,32 @@ def test_experiments_page_answers_the_five_claims(browser, results_site_url):
         pg.close()
 
 
+def test_method_page_lists_the_pose_learning_of_every_video_configuration(browser, results_site_url):
+    """The pose table is generated from the committed summaries: one row per configuration with pose metrics, each
+    linking to its experiment's page."""
+    import json
+
+    expected = 0
+    for p in (ROOT / "experiments" / "results").glob("*/summary.json"):
+        s = json.loads(p.read_text())
+        confs = [s.get("per_seed") or []] + [v.get("per_seed") or [] for v in (s.get("variants") or {}).values()]
+        expected += sum(any(r.get("final_pose_t_cos") is not None for r in c) for c in confs)
+    assert expected > 0
+    pg = browser.new_page()
+    try:
+        pg.goto(results_site_url + "method/")
+        table = pg.locator("xpath=//h3[@id='pose-learning']/following::table[1]")
+        assert table.locator("tbody tr").count() == expected
+        link = table.locator("tbody tr a").first
+        name = link.text_content()
+        link.click()
+        pg.wait_for_load_state()
+        assert pg.url.rstrip("/").endswith(f"experiments/{name}")
+        assert pg.locator("h1").first.text_content().strip() != ""
+    finally:
+        pg.close()
+
+
 # --------------------------------------------------------------------------- the survey as a research tool
 
 

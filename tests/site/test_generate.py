@@ -202,3 +202,32 @@ def test_method_page_table_of_where_the_causes_exist(tmp_path):
     text = cause_existence_table(tmp_path)
     assert "Measured on 2 procedural scenes at 96 x 192 pixels" in text and "in 2 domains" in text
     assert "| occluded | 2 | 2.0% | 87.0% | 1.3% | +0.850 [+0.800, +0.900] |" in text
+
+
+def test_method_page_table_of_pose_learning_is_computed_from_the_summaries(tmp_path):
+    from sins.experiments.evaluation import pose_learnt
+    from sins.site.generate import pose_learning_table
+
+    assert "No committed result measures a pose network" in pose_learning_table(tmp_path)
+    assert pose_learnt(0.96, 0.6) is True and pose_learnt(0.99, 0.3) is False and pose_learnt(0.5, 0.9) is False
+    assert pose_learnt(None, 0.8) is None and pose_learnt(float("nan"), 0.8) is None
+
+    def seed(cos, ratio, err, failed=""):
+        return {"final_pose_t_cos": cos, "final_pose_t_ratio": ratio, "final_error": err, "baseline_error": 0.58,
+                "failed": failed}
+
+    video = {"profile": "standard", "seeds": [0, 1, 2, 3, 4],
+             "per_seed": [seed(0.996, 0.78, 0.43), seed(0.997, 0.83, 0.42), seed(0.13, 0.15, 1.24),
+                          seed(0.96, 0.27, 1.19), seed(0.96, 0.19, 1.13, "best error not 10% below a constant's")],
+             "variants": {"without_auto_mask": {"per_seed": [seed(0.99, 0.7, 0.45)] * 4 + [seed(-0.89, 0.44, 1.12)]}}}
+    stereo = {"profile": "standard", "per_seed": [{"final_error": 1.2, "failed": ""}]}
+    for name, summary in (("vid", video), ("st", stereo)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "summary.json").write_text(json.dumps(summary))
+    text = pose_learning_table(tmp_path)
+    assert "| [vid](experiments/vid.md) | base | standard | 0–1 | 2–4 | 0.13 to 1.00 | 0.15 to 0.83 | 0.42 to 0.43 | " \
+           "1.13 to 1.24 | 0.58 | 4 |" in text
+    assert "| [vid](experiments/vid.md) | without_auto_mask | standard | 0–3 | 4 | -0.89 to 0.99 | 0.44 to 0.70 | 0.45 | " \
+           "1.12 | 0.58 | — |" in text
+    assert "[st]" not in text  # a stereo experiment has no pose network
+    assert "cosine of at least 0.95" in text and "at least 0.5 of its length" in text

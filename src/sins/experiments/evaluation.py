@@ -15,7 +15,8 @@ Every evaluation reports
   ``pose_t_cos``, the cosine between the predicted and the true translation; ``pose_t_ratio``, the predicted
   translation's length in the scene's median scale over the true length (1: the translation fits the depth);
   ``pose_rot_err_deg``, the angle of the rotation between the predicted and the true rotation, in degrees.
-  A pose network that has not learnt the motion shows here, whatever the depth error.
+  A pose network that has not learnt the motion shows here, whatever the depth error; :func:`pose_learnt` is the
+  rule the site uses to count such runs.
 
 :func:`baseline_errors` gives the same errors for a constant prediction (the training set's mean
 disparity; for video a constant depth, i.e. the median after scaling): a run whose error does not
@@ -154,6 +155,20 @@ def pose_errors(predicted: list[torch.Tensor], true: torch.Tensor, scale: float 
         rot.append(torch.rad2deg(torch.atan2(sin, c)))  # exact at small angles, where arccos of the trace is not
     return {"pose_t_cos": float(torch.cat(cos).mean()), "pose_t_ratio": float(torch.cat(ratio).mean()),
             "pose_rot_err_deg": float(torch.cat(rot).mean())}
+
+
+POSE_COS_MIN = 0.95  # a learnt translation points within about 18 degrees of the true one
+POSE_RATIO_MIN = 0.5  # and is at least half as long as the true one, in the depth's scale
+
+
+def pose_learnt(cos: float | None, ratio: float | None) -> bool | None:
+    """Whether a run's pose network has learnt the camera's motion, from its final held-out ``pose_t_cos`` and
+    ``pose_t_ratio``: cosine at least ``POSE_COS_MIN`` and length ratio at least ``POSE_RATIO_MIN``. None when the
+    run has no pose metrics (stereo, or a run older than them). The rule describes the runs; the verdict does not
+    use it."""
+    if cos is None or ratio is None or not (math.isfinite(cos) and math.isfinite(ratio)):
+        return None
+    return cos >= POSE_COS_MIN and ratio >= POSE_RATIO_MIN
 
 
 def _mean(xs: list[float]) -> float:

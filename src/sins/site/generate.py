@@ -316,6 +316,72 @@ def cause_existence_table(results: str | Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _seed_list(seeds: list[int]) -> str:
+    """``[0, 1, 2, 4]`` as ``0–2, 4``; an em dash when empty."""
+    if not seeds:
+        return "—"
+    parts, start = [], seeds[0]
+    for a, b in zip(seeds, seeds[1:] + [None]):
+        if b != a + 1:
+            parts.append(str(start) if start == a else f"{start}–{a}")
+            start = b
+    return ", ".join(parts)
+
+
+def _span(xs: list[float], fmt: str = "{:.2f}") -> str:
+    xs = [x for x in xs if isinstance(x, (int, float))]
+    if not xs:
+        return "—"
+    lo, hi = min(xs), max(xs)
+    return fmt.format(lo) if fmt.format(lo) == fmt.format(hi) else f"{fmt.format(lo)} to {fmt.format(hi)}"
+
+
+def pose_learning_table(results: str | Path) -> str:
+    """Markdown: for every committed configuration whose runs measure the pose network (the video family), which
+    seeds' pose networks learnt the camera's motion under :func:`sins.experiments.evaluation.pose_learnt`, the
+    range of their final translation cosine and length ratio, and the final depth error of each group. Computed
+    from the committed summaries, so it cannot drift from them."""
+    from sins.experiments.evaluation import POSE_COS_MIN, POSE_RATIO_MIN, pose_learnt
+
+    rows = []
+    for name, r in load_results(results).items():
+        confs = [("base", r.get("per_seed"))] + [(k, (v or {}).get("per_seed")) for k, v in
+                                                 sorted((r.get("variants") or {}).items()) if isinstance(v, dict)]
+        seeds = r.get("seeds") if isinstance(r.get("seeds"), list) else None
+        for conf, per_seed in confs:
+            if not isinstance(per_seed, list) or not any(isinstance(p, dict) and p.get("final_pose_t_cos") is not None
+                                                         for p in per_seed):
+                continue
+            ok, bad, cos, ratio, err_ok, err_bad, const, failed = [], [], [], [], [], [], [], []
+            for i, p in enumerate(per_seed):
+                seed = seeds[i] if seeds and i < len(seeds) else i
+                learnt = pose_learnt(p.get("final_pose_t_cos"), p.get("final_pose_t_ratio"))
+                if learnt is None:
+                    continue
+                (ok if learnt else bad).append(seed)
+                (err_ok if learnt else err_bad).append(p.get("final_error"))
+                cos.append(p.get("final_pose_t_cos"))
+                ratio.append(p.get("final_pose_t_ratio"))
+                const.append(p.get("baseline_error"))
+                if p.get("failed"):
+                    failed.append(seed)
+            rows.append(f"| [{name}](experiments/{name}.md) | {conf} | {r.get('profile', '?')} | {_seed_list(ok)} | "
+                        f"{_seed_list(bad)} | {_span(cos)} | {_span(ratio)} | {_span(err_ok)} | {_span(err_bad)} | "
+                        f"{_span(const)} | {_seed_list(failed)} |")
+    if not rows:
+        return "*No committed result measures a pose network yet.*"
+    return "\n".join([
+        "### Which seeds' pose networks learn the motion { #pose-learning }", "",
+        f"Computed from the committed summaries. A seed's pose network counts as having learnt the camera's motion "
+        f"when its final held-out translation has a cosine of at least {POSE_COS_MIN} to the true one and at least "
+        f"{POSE_RATIO_MIN:g} of its length (in the depth's median scale). The depth error is the final held-out "
+        "abs_rel, beside a constant depth's on the same held-out clips. *Failed runs* are those the verdict leaves out (not 10% below "
+        "a constant's error at their best).", "",
+        "| Experiment | Configuration | Profile | Pose learnt (seeds) | Pose not learnt (seeds) | Translation cosine | "
+        "Length / truth | abs_rel, learnt | abs_rel, not learnt | abs_rel, constant depth | Failed runs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|", *rows]) + "\n"
+
+
 def experiment_page(r: dict, root: Path, files: dict) -> str:
     caps = {"curves.png": f"{r.get('title') or r['name']}: held-out synthesis loss (as trained) and depth error over training "
                           "steps, one colour per seed and the mean in black, one row per configuration; the dot marks the "
