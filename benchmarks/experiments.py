@@ -196,17 +196,24 @@ def _step_child(name: str, mode: str, steps: int) -> None:
     from sins.experiments.data.build import batch as make_batch
     from sins.experiments.data.build import make_datasets
     from sins.experiments.evaluation import evaluate
-    from sins.experiments.loop import build_model, channels_last, seed_everything
+    from sins.experiments.loop import build_model, channels_last, keep_freed_memory, seed_everything
+    from sins.experiments.models import _blocks
     from sins.experiments.objectives import objective_for
 
-    if mode == "side":
+    # alone: how the seeds were first trained (all threads, default layout, glibc's default allocator, plain
+    # upsampling gradients); side-plain: one thread and channels-last weights; side: also the dense upsampling
+    # gradients and the allocator kept (how `sins experiments run --jobs 2` trains now)
+    if mode != "alone":
         torch.set_num_threads(1)
+    _blocks.DENSE_UPSAMPLE_GRADS = mode == "side"
+    if mode == "side":
+        keep_freed_memory()
     cfg = _family_config(name)
     seed_everything(0)
     train_set, held = make_datasets(cfg, scene_cache=SCENES)
     cfg, _ = resolve_max_disp(cfg, train_set + held)
     model = build_model(cfg, train_set, held if cfg.model.name == "field" else None)
-    if mode == "side":
+    if mode != "alone":
         model = channels_last(model)
     optim = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
     objective = objective_for(cfg.task)
@@ -250,20 +257,23 @@ def bench_seeds(repeats: int = 3, steps: int = 20) -> dict:
     for fam, name in FAMILIES.items():
         cfg = _family_config(name)
         render_into_cache(cfg, scene_seeds(cfg), SCENES)  # the children read the scenes; rendering is timed below
-        alone, side = [], []
-        for _ in range(repeats):
+        alone, side, plain = [], [], []
+        for _ in range(repeats):  # interleaved, so that a slow spell of the machine hits every arm
             alone.append(_read(_spawn(name, "alone", steps)))
+            pair = [_spawn(name, "side-plain", steps) for _ in range(2)]
+            plain.append([_read(p) for p in pair])
             pair = [_spawn(name, "side", steps) for _ in range(2)]
             side.append([_read(p) for p in pair])
         a_step = statistics.median(r["step_s"] for r in alone)
         a_eval = statistics.median(r["eval_s"] for r in alone)
         s_step = statistics.median(statistics.mean(r["step_s"] for r in pair) for pair in side)
         s_eval = statistics.median(statistics.mean(r["eval_s"] for r in pair) for pair in side)
+        p_step = statistics.median(statistics.mean(r["step_s"] for r in pair) for pair in plain)
         out["families"][fam] = {
             "spec": name, "alone_step_s": a_step, "alone_eval_s": a_eval, "threads_alone": alone[0]["threads"],
-            "side_step_s": s_step, "side_eval_s": s_eval,
+            "side_step_s": s_step, "side_eval_s": s_eval, "side_plain_step_s": p_step,
             # two runs advance together: throughput per step is half the time each takes
-            "ratio": a_step / (s_step / 2),
+            "ratio": a_step / (s_step / 2), "ratio_plain": a_step / (p_step / 2), "levers": p_step / s_step,
         }
     out["render"] = _render_vs_cache()
     out["projection"] = project_standard(out)
@@ -342,7 +352,8 @@ def print_seeds(sb: dict) -> None:
     print("seeds side by side (per training step; two runs at once count as half a step each):")
     for fam, f in sb["families"].items():
         print(f"  {fam:34s} alone {f['alone_step_s'] * 1e3:6.1f} ms/step ({f['threads_alone']} threads) | two side by "
-              f"side {f['side_step_s'] * 1e3:6.1f} ms/step each | ratio {f['ratio']:.2f}x")
+              f"side {f['side_plain_step_s'] * 1e3:6.1f} ms/step each ({f['ratio_plain']:.2f}x), with the gradient "
+              f"layout and allocator levers {f['side_step_s'] * 1e3:6.1f} ms/step each | ratio {f['ratio']:.2f}x")
     r = sb["render"]
     print(f"  scene 96x192: rendered {r['render_s']:.2f} s, read from the cache {r['read_s'] * 1e3:.1f} ms")
     p = sb["projection"]
@@ -400,11 +411,17 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
         "at once in worker processes with one CPU thread each (small convolutions use one core far better than two),",
         "in one pool for all the chosen experiments, so that no worker waits for the last seed of an experiment,",
         "with channels-last weights, and renders each procedural scene once, in parallel, into a cache that every",
-        "later run reads. Neither changes what a run computes.",
+        "later run reads. Two more levers work inside each run: the decoder hands its bilinear upsampling a dense",
+        "gradient (the one it gets from `torch.cat` is a strided slice, on which the CPU backward is several times",
+        "slower), and glibc's allocator keeps freed blocks instead of returning them to the kernel, which would",
+        "zero-fill them again on the next step. None of these changes what a run computes beyond floating-point",
+        "rounding (one thread against two, or another oneDNN kernel for a differently laid-out gradient).",
         "",
-        "| Model family | One run alone (all threads) | Two runs side by side, each | Throughput ratio |",
-        "|---|---|---|---|",
-        *[f"| {fam} | {f['alone_step_s'] * 1e3:.1f} ms/step | {f['side_step_s'] * 1e3:.1f} ms/step | {f['ratio']:.2f}x |"
+        "| Model family | One run alone (all threads) | Two side by side, each (channels-last) | Ratio | "
+        "Two side by side, each, with the gradient and allocator levers | Levers alone | Throughput ratio |",
+        "|---|---|---|---|---|---|---|",
+        *[f"| {fam} | {f['alone_step_s'] * 1e3:.1f} ms/step | {f['side_plain_step_s'] * 1e3:.1f} ms/step | "
+          f"{f['ratio_plain']:.2f}x | {f['side_step_s'] * 1e3:.1f} ms/step | {f['levers']:.2f}x | **{f['ratio']:.2f}x** |"
           for fam, f in sb["families"].items()],
         "",
         f"A 96x192 scene takes {sb['render']['render_s']:.2f} s to render and {sb['render']['read_s'] * 1e3:.1f} ms to "
@@ -426,13 +443,19 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
             # experiments were trained at once, one worker each), so it is projected to take twice as long
             return p["per_spec"].get(k, {}).get("now_s", 0.0) * 2 / max(1, int(v.get("jobs", 1)))
 
+        def whole(v: dict) -> bool:  # every run trained from scratch in this call: a wall time to compare
+            return not int(v.get("reused_runs") or 0) and not int(v.get("resumed_runs") or 0)
+
         def against(k: str, v: dict) -> str:
             proj = projected(k, v)
+            if not whole(v):
+                return "— (runs reused or resumed)"
             return f"{v['wall_s'] / proj:.2f}x" if proj else "—"
 
         meas = sb["measured"]
-        tot = sum(v["wall_s"] for v in meas.values())
-        proj = sum(projected(k, v) for k, v in meas.items())
+        full = {k: v for k, v in meas.items() if whole(v)}
+        tot = sum(v["wall_s"] for v in full.values())
+        proj = sum(projected(k, v) for k, v in full.items())
         lines += ["Measured wall time of the standard runs finished on this machine (the whole `sins experiments run`, with",
                   "its evaluations, final landscapes and whatever else ran on the machine at the time), against the",
                   "projection above (which gives an experiment both workers; an experiment run with `--jobs 1` shared",
@@ -442,7 +465,8 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
                   "|---|---|---|---|---|---|",
                   *[f"| {k} | {v.get('runs', '?')} | {v.get('reused_runs', '?')} / {v.get('resumed_runs', '?')} | "
                     f"{v.get('jobs', 1)} | {v['wall_s'] / 60:.0f} min | {against(k, v)} |" for k, v in meas.items()], "",
-                  f"Summed over these experiments: {tot / 3600:.2f} h measured against {proj / 3600:.2f} h projected"
+                  f"Summed over the {len(full)} experiments whose runs all trained from scratch in one call: "
+                  f"{tot / 3600:.2f} h measured against {proj / 3600:.2f} h projected"
                   + (f" ({tot / proj:.2f}x)" + (": the projection above is a lower bound." if tot > proj else ".") if proj else "."), ""]
     SEEDS_DOC.write_text("\n".join(lines))
 
@@ -454,7 +478,7 @@ def main() -> None:
     ap.add_argument("--hypotheses", type=int, default=256)
     ap.add_argument("--only", choices=["seeds"], help="run one part of the benchmark")
     ap.add_argument("--step-child")
-    ap.add_argument("--mode", choices=["alone", "side"])
+    ap.add_argument("--mode", choices=["alone", "side-plain", "side"])
     ap.add_argument("--steps", type=int, default=20)
     a = ap.parse_args()
     if a.child:

@@ -112,3 +112,37 @@ def test_the_pose_net_learns_the_direction_of_each_source_only_in_temporal_order
         assert min(cos) > 0.9, cos
     else:
         assert min(cos) < 0.0, cos
+
+
+@pytest.mark.parametrize("layout", [torch.channels_last, torch.contiguous_format])
+def test_decoder_upsampling_hands_back_a_dense_gradient_and_the_same_numbers(layout, monkeypatch):
+    """The decoder's upsampling copies the strided gradient it gets from torch.cat into its input's layout; the
+    numbers stay those of plain F.interpolate."""
+    import torch.nn.functional as F
+
+    from sins.experiments.models import _blocks
+
+    torch.manual_seed(0)
+    x0 = torch.randn(2, 8, 6, 12).contiguous(memory_format=layout)
+    skip = torch.randn(2, 4, 12, 24).contiguous(memory_format=layout)
+    w = torch.randn(3, 12, 3, 3).contiguous(memory_format=layout)
+    seen = []
+
+    def run(dense: bool):
+        monkeypatch.setattr(_blocks, "DENSE_UPSAMPLE_GRADS", dense)
+        x = x0.clone().requires_grad_()
+        y = _blocks.upsample_to(x, (12, 24))
+        y.register_hook(lambda g: seen.append(g))  # what the upsampling's backward receives
+        F.conv2d(torch.cat([y, skip], 1), w, padding=1).square().sum().backward()
+        return y.detach(), x.grad
+
+    y_plain, g_plain = run(False)
+    y_dense, g_dense = run(True)
+    assert torch.equal(y_plain, F.interpolate(x0, size=(12, 24), mode="bilinear", align_corners=False))
+    assert torch.equal(y_plain, y_dense)
+    # the convolution's backward may pick another kernel for the dense layout: equal up to float rounding
+    torch.testing.assert_close(g_dense, g_plain, rtol=1e-5, atol=1e-6)
+    # the hook sees the gradient before _DenseGrad's copy: a strided slice of the concatenation's gradient
+    assert not seen[1].is_contiguous(memory_format=layout) or layout == torch.contiguous_format
+    fmt = _blocks._DenseGrad.backward(type("Ctx", (), {"fmt": layout})(), seen[1])
+    assert fmt.is_contiguous(memory_format=layout) and torch.equal(fmt, seen[1])

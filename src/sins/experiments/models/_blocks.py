@@ -40,6 +40,38 @@ class Encoder(nn.Module):
         return feats
 
 
+#: Whether the decoder hands its upsampling a dense gradient (see :class:`_DenseGrad`); the benchmark turns it off
+#: to measure it. The gradient is copied, not changed; the convolutions' backward may then pick another oneDNN
+#: kernel, so results can differ in the last bits, as with another thread count (bit-identical over 300 quick steps
+#: of the U-Net and the video nets; the correlation net's training amplifies such last-bit differences, whatever
+#: their source).
+DENSE_UPSAMPLE_GRADS = True
+
+
+class _DenseGrad(torch.autograd.Function):
+    """Identity whose backward makes the incoming gradient contiguous in its input's memory layout.
+
+    The gradient that reaches an upsampled feature map from ``torch.cat`` is a strided slice of the concatenation's
+    gradient; ``upsample_bilinear2d``'s CPU backward is about 5x slower on such a slice than on a dense
+    channels-last tensor, more than the copy costs (measured in ``benchmarks/experiments.py``)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.fmt = torch.channels_last if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(
+            memory_format=torch.channels_last) else torch.contiguous_format
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.contiguous(memory_format=ctx.fmt)
+
+
+def upsample_to(x: torch.Tensor, size) -> torch.Tensor:
+    """Bilinear upsampling (``align_corners=False``) of ``x`` to ``size``, as the decoders use it."""
+    y = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    return _DenseGrad.apply(y) if DENSE_UPSAMPLE_GRADS and y.requires_grad else y
+
+
 class Decoder(nn.Module):
     """U-Net decoder from the encoder's ``levels`` levels to ``channels`` full-resolution channels in (0, 1);
     ``cin_bottom``: the channels of a bottom that replaces the deepest encoder level (e.g. with a correlation)."""
@@ -58,7 +90,7 @@ class Decoder(nn.Module):
             raise ValueError(f"decoder of {self.levels} levels got {len(feats)} feature maps")
         x = feats[-1] if bottom is None else bottom
         for k in range(self.levels - 2, -1, -1):
-            x = F.interpolate(x, size=feats[k].shape[-2:], mode="bilinear", align_corners=False)
+            x = upsample_to(x, feats[k].shape[-2:])
             x = getattr(self, f"u{k}")(torch.cat([x, feats[k]], 1))
         return x
 
