@@ -5,7 +5,8 @@
 
 1. ``losses.photometric`` forward + backward on a 4x3x192x640 batch against
    ``losses.photometric_reference`` (the Monodepth2-style five-pool formulation,
-   eager), same inputs, interleaved repeats, median times.
+   eager), same inputs, interleaved repeats, median times; ``losses.census`` against
+   ``losses.census_reference`` the same way on a 4x3x96x192 batch, one thread.
 2. The loss landscape of the full-resolution Motorcycle pair over 256 integer
    disparity hypotheses: ``manifold.sweep_min`` against
    ``manifold.sweep_min_reference`` (warp + reference loss, one hypothesis at a
@@ -92,6 +93,35 @@ def bench_photometric(repeats: int = 7) -> dict:
         "compile_s": compile_s,
         "compile_fallback": L._COMPILED.failed,
     }
+
+
+def bench_census(repeats: int = 7) -> dict:
+    """``losses.census`` (hand-written backward, one window offset at a time) against ``losses.census_reference``
+    (the (B, 49, H, W) census transforms and autograd), forward + backward on a 4x3x96x192 batch (the standard
+    stereo size), one thread, interleaved repeats, median; plus their largest disagreement."""
+    from sins.experiments import losses as L
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        x = torch.rand(4, 3, 96, 192, requires_grad=True)
+        y = torch.rand(4, 3, 96, 192)
+        fns = {"reference": L.census_reference, "fast": L.census}
+        outs = {k: f(x, y) for k, f in fns.items()}
+        grads = {k: torch.autograd.grad(o.sum(), x)[0] for k, o in outs.items()}
+        agree = max(float((outs["fast"] - outs["reference"]).detach().abs().max()),
+                    float((grads["fast"] - grads["reference"]).abs().max()))
+        times: dict[str, list[float]] = {k: [] for k in fns}
+        for _ in range(repeats):
+            for name, fn in fns.items():
+                t = time.perf_counter()
+                fn(x, y).mean().backward()
+                times[name].append(time.perf_counter() - t)
+    finally:
+        torch.set_num_threads(threads)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {"median_s": med, "speedup": med["reference"] / med["fast"], "max_abs_diff": agree}
 
 
 def load_motorcycle():
@@ -365,7 +395,7 @@ def print_seeds(sb: dict) -> None:
         print(f"measured standard runs: {len(sb['measured'])} experiments, {tot / 3600:.2f} h ({each})")
 
 
-def write_doc(ph: dict, ls: dict, mach: str, rd: dict | None = None) -> None:
+def write_doc(ph: dict, ls: dict, mach: str, rd: dict | None = None, cs: dict | None = None) -> None:
     m = ph["median_s"]
     lines = [
         "# Performance",
@@ -378,11 +408,13 @@ def write_doc(ph: dict, ls: dict, mach: str, rd: dict | None = None) -> None:
         "|---|---|---|---|---|",
         f"| `photometric` forward + backward, 4x3x192x640 (compiled) | {m['reference'] * 1e3:.1f} ms | {m['fast'] * 1e3:.1f} ms | {ph['speedup']['fast']:.2f}x | max abs diff {ph['max_abs_diff']['fast']:.1e} |",
         f"| `photometric` forward + backward, 4x3x192x640 (no compiler) | {m['reference'] * 1e3:.1f} ms | {m['fast_eager'] * 1e3:.1f} ms | {ph['speedup']['fast_eager']:.2f}x | max abs diff {ph['max_abs_diff']['fast_eager']:.1e} |",
+        *([f"| `census` forward + backward, 4x3x96x192, one thread | {cs['median_s']['reference'] * 1e3:.1f} ms | {cs['median_s']['fast'] * 1e3:.1f} ms | {cs['speedup']:.2f}x | max abs diff {cs['max_abs_diff']:.1e} |"] if cs else []),
         f"| Motorcycle landscape, {ls['size']}, 256 hypotheses | {ls['reference']['seconds']:.2f} s | {ls['fast']['seconds']:.2f} s | {ls['speedup']:.2f}x | peak RSS {ls['reference']['peak_rss_mb']:.0f} MB vs {ls['fast']['peak_rss_mb']:.0f} MB |",
         *([f"| Procedural stereo scene, {rd['size']}: 3 x 3 sub-samples against 1 ray per pixel | {rd['median_s']['point']:.2f} s | {rd['median_s']['area3x3']:.2f} s | {1 / rd['cost_ratio']:.2f}x (the price of area-integrated pixels) | goal: under 1 s per scene |"] if rd else []),
         "",
         "Baselines: the Monodepth2-style formulation (five 3x3 average pools after reflection padding, eager) and, for",
-        "the landscape, a loop that warps (bilinear `grid_sample`) and scores one hypothesis at a time with it.",
+        "the landscape, a loop that warps (bilinear `grid_sample`) and scores one hypothesis at a time with it;",
+        "for `census`, autograd through the (B, 49, H, W) soft census transforms of both images.",
         f"One-off compilation of the photometric kernels took {ph['compile_s']:.1f} s (not in the timing).",
         "Each landscape variant runs in its own subprocess; peak RSS includes the Python interpreter and torch.",
         "",
@@ -498,6 +530,8 @@ def main() -> None:
         return
     ph = bench_photometric()
     print("photometric:", json.dumps(ph, indent=1))
+    cs = bench_census()
+    print("census:", json.dumps(cs, indent=1))
     ls = bench_landscape(a.hypotheses)
     print("landscape:", json.dumps(ls, indent=1))
     an = landscape_numbers(a.hypotheses)
@@ -507,7 +541,7 @@ def main() -> None:
     sb = bench_seeds(steps=a.steps)
     print_seeds(sb)
     if a.write:
-        write_doc(ph, ls, mach, rd)
+        write_doc(ph, ls, mach, rd, cs)
         write_seeds_doc(sb, mach)
         print("wrote", DOC.relative_to(ROOT), "and", SEEDS_DOC.relative_to(ROOT))
 
