@@ -51,6 +51,10 @@ def on_page_markdown(markdown, page, config, files):
         from sins.site.generate import pose_learning_table
 
         markdown = markdown.replace("<!-- sins:pose-learning -->", pose_learning_table(_state["results"]))
+    if "<!-- sins:convergence -->" in markdown:
+        from sins.site.generate import convergence_table
+
+        markdown = markdown.replace("<!-- sins:convergence -->", convergence_table(_state["results"]))
     if "<!-- sins:verdict-rules -->" in markdown:
         markdown = markdown.replace("<!-- sins:verdict-rules -->", _verdict_rules())
     if "<!-- sins:cause-existence -->" in markdown:

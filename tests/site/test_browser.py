@@ -212,7 +212,7 @@ def test_experiments_page_answers_the_five_claims(browser, results_site_url):
 
 def test_method_page_lists_the_pose_learning_of_every_video_configuration(browser, results_site_url):
     """The pose table is generated from the committed summaries: one row per configuration with pose metrics, each
-    linking to its experiment's page."""
+    linking to its experiment's page; the convergence table has a row per experiment with committed run records."""
     import json
 
     expected = 0
@@ -224,6 +224,9 @@ def test_method_page_lists_the_pose_learning_of_every_video_configuration(browse
     pg = browser.new_page()
     try:
         pg.goto(results_site_url + "method/")
+        with_records = [p.parent.name for p in (ROOT / "experiments" / "results").glob("*/runs") if any(p.glob("*.json.gz"))]
+        conv = pg.locator("xpath=//h2[@id='convergence']/following::table[1]")
+        assert conv.locator("tbody tr").count() == len(with_records) > 0
         table = pg.locator("xpath=//h3[@id='pose-learning']/following::table[1]")
         assert table.locator("tbody tr").count() == expected
         link = table.locator("tbody tr a").first

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import json
 
+import pytest
+
 from sins.site import esc, load_results
 
 from .conftest import HOSTILE_KEY
@@ -231,3 +233,28 @@ def test_method_page_table_of_pose_learning_is_computed_from_the_summaries(tmp_p
            "1.12 | 0.58 | — |" in text
     assert "[st]" not in text  # a stereo experiment has no pose network
     assert "cosine of at least 0.95" in text and "at least 0.5 of its length" in text
+
+
+def test_method_page_convergence_table_reads_the_committed_run_records(tmp_path):
+    import gzip
+
+    from sins.site.generate import convergence_table, late_fall
+
+    assert late_fall([1.0, 0.5, 0.3, 0.25, 0.2]) == pytest.approx((0.25 - 0.2) / 0.8)  # 3/4 of 4 steps: index 3
+    assert late_fall([1.0, 1.1, 1.2, 1.3]) is None  # never fell: a failed run
+    assert late_fall([1.0, 0.5]) is None  # too short to say
+    assert "No run records are committed yet" in convergence_table(tmp_path)
+
+    def record(path, lsyn, err):
+        hist = [{"step": 100 * i, "heldout_lsyn_trained": a, "epe": b} for i, (a, b) in enumerate(zip(lsyn, err))]
+        path.write_bytes(gzip.compress(json.dumps({"history": hist}).encode()))
+
+    runs = tmp_path / "exp" / "runs"
+    runs.mkdir(parents=True)
+    (tmp_path / "exp" / "summary.json").write_text(json.dumps({"profile": "standard"}))
+    record(runs / "base-s0.json.gz", [1.0, 0.4, 0.3, 0.3, 0.3], [5.0, 3.0, 2.0, 2.0, 2.0])  # flat at the end
+    record(runs / "base-s1.json.gz", [1.0, 0.8, 0.6, 0.5, 0.2], [5.0, 4.0, 3.0, 2.0, 1.0])  # still falling
+    record(runs / "base-s2.json.gz", [1.0, 1.2, 1.3, 1.4, 1.5], [5.0, 5.0, 5.0, 5.0, 5.0])  # never fell: left out
+    text = convergence_table(tmp_path)
+    # s0: 0 of 0.7; s1: 0.3 of 0.8 = 37.5% (a hair below, in floats); median of the two 18.7%; errors 0 and 1/4
+    assert "| [exp](experiments/exp.md) | standard | 2 | 18.7% | 37.5% | +12.5% | 1: base-s1 |" in text

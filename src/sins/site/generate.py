@@ -382,6 +382,68 @@ def pose_learning_table(results: str | Path) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|", *rows]) + "\n"
 
 
+#: a run counts as settled when the last quarter of its evaluations brings less than this share of its whole fall
+#: in held-out synthesis loss
+SETTLED_SHARE = 0.10
+
+
+def late_fall(series: list[float]) -> float | None:
+    """The share of a curve's whole fall (first value to its minimum) that came in its last quarter (from the
+    evaluation at three quarters of the run to the last one); None when the curve never fell below its start.
+    Near 0: the curve had flattened; near 1: it was still falling at the end."""
+    xs = [float(x) for x in series if isinstance(x, (int, float))]
+    if len(xs) < 4:
+        return None
+    fall = xs[0] - min(xs)
+    if not fall > 0:
+        return None
+    return (xs[round(0.75 * (len(xs) - 1))] - xs[-1]) / fall
+
+
+def convergence_table(results: str | Path) -> str:
+    """Markdown: per experiment, from its committed run records (``runs/*.json.gz``), how much of each run's fall in
+    held-out synthesis loss (as trained) and in depth error came in the last quarter of training; the runs that
+    were still falling (:data:`SETTLED_SHARE` or more) are counted."""
+    from sins.experiments.runner import RUNS, read_record
+
+    rows = []
+    for name, r in load_results(results).items():
+        lsyn, err, open_runs = [], [], []
+        for f in sorted((Path(r["_dir"]) / RUNS).glob("*.json.gz")):
+            rec = read_record(f) or {}
+            hist = [h for h in rec.get("history") or [] if isinstance(h, dict)]
+            metric = "abs_rel" if hist and "abs_rel" in hist[0] else "epe"
+            lf = late_fall([h.get("heldout_lsyn_trained") for h in hist])
+            if lf is None:
+                continue
+            lsyn.append(lf)
+            ef = late_fall([h.get(metric) for h in hist])
+            if ef is not None:
+                err.append(ef)
+            if lf >= SETTLED_SHARE:
+                open_runs.append(f.name.removesuffix(".json.gz"))
+        if not lsyn:
+            continue
+        import statistics
+
+        med = statistics.median(lsyn)
+        emed = f"{statistics.median(err):+.1%}" if err else "—"
+        rows.append(f"| [{name}](experiments/{name}.md) | {r.get('profile', '?')} | {len(lsyn)} | {med:.1%} | "
+                    f"{max(lsyn):.1%} | {emed} | {len(open_runs)}{': ' + ', '.join(open_runs) if open_runs else ''} |")
+    if not rows:
+        return "*No run records are committed yet.*"
+    return "\n".join([
+        "## Have the runs converged? { #convergence }", "",
+        "From the committed run records. For each run, the share of its whole fall in held-out synthesis loss (as "
+        "trained; from its first evaluation to its lowest) that came in the last quarter of training: near 0 the "
+        "curve had flattened, near 100% it was still falling. Depth error the same way (a negative share: the error "
+        "rose again in the last quarter). Runs whose synthesis loss never fell below its start are left out (they "
+        f"are failed runs). A run counts as still falling from {SETTLED_SHARE:.0%}.", "",
+        "| Experiment | Profile | Runs | Synthesis-loss fall in the last quarter (median) | (largest) | "
+        "Depth-error fall in the last quarter (median) | Runs still falling |",
+        "|---|---|---|---|---|---|---|", *rows]) + "\n"
+
+
 def experiment_page(r: dict, root: Path, files: dict) -> str:
     caps = {"curves.png": f"{r.get('title') or r['name']}: held-out synthesis loss (as trained) and depth error over training "
                           "steps, one colour per seed and the mean in black, one row per configuration; the dot marks the "
