@@ -152,6 +152,11 @@ def test_seed_table_has_a_row_per_run_of_every_configuration(test_catalog, tmp_p
         "seeds": [0, 1], "heldout_scenes": 16, "per_seed": [seed(0.41, 0.996), seed(1.23, 0.133)],
         "variants": {"without_mask": {"verdict": "inconclusive", "overrides": {"loss": {"auto_mask": False}},
                                       "per_seed": [seed(0.45, 0.9971), seed(0.46, 0.9962)]}}}))
+    import gzip
+
+    (res / "runs").mkdir()  # one committed record: its row gets the share of its loss fall in the last quarter
+    hist = [{"heldout_lsyn_trained": v} for v in (1.0, 0.6, 0.5, 0.45, 0.2)]
+    (res / "runs" / "without_mask-s1.json.gz").write_bytes(gzip.compress(json.dumps({"history": hist}).encode()))
     out = build_site(tmp_path / "out", test_catalog, tmp_path / "results")
     one = " ".join(html.unescape((out / "experiments" / "pose-probe" / "index.html").read_text()).split())
     table = one.split('id="each-seed"')[1].split("</table>")[0]
@@ -159,6 +164,10 @@ def test_seed_table_has_a_row_per_run_of_every_configuration(test_catalog, tmp_p
     assert len(rows) == 4 and "configuration" in table
     assert [r.split("<td>")[1].split("</td>")[0] for r in rows] == ["base", "base", "without_mask", "without_mask"]
     assert "0.133" in rows[1] and "0.9962" in rows[3] and "translation cosine" in table
+    assert "L_syn fall in the last quarter" in table
+    cells = [[c.split("</td>")[0] for c in r.split("<td>")[1:]] for r in rows]
+    assert any(c.startswith("0.31") for c in cells[3]), cells[3]  # (0.45 - 0.2) / 0.8 = 0.3125
+    assert not any(c.startswith("0.31") for r in cells[:3] for c in r)  # no record, no share
 
 
 def test_bibtex_block_keeps_its_lines(built_site, test_catalog):

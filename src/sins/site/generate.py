@@ -51,7 +51,8 @@ LABELS = {
     "oracle_gap_positive_seeds": "seeds where the prediction beats the truth", "error_metric": "error metric",
     "confidence": "confidence", "best_error": "best error", "final_error": "final error",
     "error_at_min_loss": "error at the lowest L_syn", "baseline_error": "constant prediction's error", "cost": "cost",
-    "excess": "excess cost", "noise_sd": "noise (sd)", "overfits": "overfits", "failed": "failed because",
+    "excess": "excess cost", "noise_sd": "noise (sd)", "overfits": "overfits",
+    "late_fall": "L_syn fall in the last quarter (share)", "failed": "failed because",
     "step_at_min_loss": "step of the lowest L_syn", "best_step": "step of the best error", "min_loss": "lowest L_syn",
     "final_loss": "final L_syn", "start_loss": "L_syn at step 0",
     "final_pose_t_cos": "pose: translation cosine to the truth (end)",
@@ -400,6 +401,16 @@ def late_fall(series: list[float]) -> float | None:
     return (xs[round(0.75 * (len(xs) - 1))] - xs[-1]) / fall
 
 
+def _run_late_fall(r: dict, conf: str, seed) -> float | None:
+    """:func:`late_fall` of one run's held-out synthesis loss, from its committed record; None without one."""
+    from sins.experiments.runner import RUNS, read_record, run_name
+
+    if "_dir" not in r:
+        return None
+    rec = read_record(Path(r["_dir"]) / RUNS / f"{run_name(conf, seed)}.json.gz") or {}
+    return late_fall([h.get("heldout_lsyn_trained") for h in rec.get("history") or [] if isinstance(h, dict)])
+
+
 def convergence_table(results: str | Path) -> str:
     """Markdown: per experiment, from its committed run records (``runs/*.json.gz``), how much of each run's fall in
     held-out synthesis loss (as trained) and in depth error came in the last quarter of training; the runs that
@@ -472,9 +483,13 @@ def experiment_page(r: dict, root: Path, files: dict) -> str:
         for i, s in enumerate(rows or []):
             if isinstance(s, dict):
                 seed = (r.get("seeds") or [])[i] if i < len(r.get("seeds") or []) else i
-                seeds.append({**({"configuration": conf} if len(confs) > 1 else {}), "seed": seed, **s})
+                row = {**({"configuration": conf} if len(confs) > 1 else {}), "seed": seed, **s}
+                lf = _run_late_fall(r, conf, seed)
+                if lf is not None:
+                    row["late_fall"] = lf
+                seeds.append(row)
     seed_cols = ["configuration", "seed", "best_error", "error_at_min_loss", "final_error", "baseline_error", "cost", "excess", "noise_sd",
-                 "overfits", "final_pose_t_cos", "final_pose_t_ratio", "final_pose_rot_err_deg", "failed"]
+                 "overfits", "late_fall", "final_pose_t_cos", "final_pose_t_ratio", "final_pose_rot_err_deg", "failed"]
     finetune = []
     ft = r.get("finetune") or {}
     for where, p in [("global", ft.get("global"))] + sorted((ft.get("per_cause") or {}).items()):
