@@ -57,6 +57,19 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} logical cores, torch {torch.__version__} ({torch.get_num_threads()} threads), Python {platform.python_version()}"
 
 
+def _median_fwd_bwd(fns: dict, x: torch.Tensor, repeats: int) -> dict[str, float]:
+    """Median seconds of ``fn().mean().backward()`` for each zero-argument ``fn``, interleaved over ``repeats``
+    rounds so that a slow spell of the machine hits every variant."""
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            x.grad = None
+            t = time.perf_counter()
+            fn().mean().backward()
+            times[name].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def bench_photometric(repeats: int = 7) -> dict:
     from sins.experiments import losses as L
 
@@ -78,14 +91,7 @@ def bench_photometric(repeats: int = 7) -> dict:
         out = fns[name]()
         (g,) = torch.autograd.grad(out.sum(), x)
         agree[name] = max(float((out - ref).detach().abs().max()), float((g - gref).abs().max()))
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            x.grad = None
-            t = time.perf_counter()
-            fn().mean().backward()
-            times[name].append(time.perf_counter() - t)
-    med = {k: statistics.median(v) for k, v in times.items()}
+    med = _median_fwd_bwd(fns, x, repeats)
     return {
         "median_s": med,
         "speedup": {k: med["reference"] / med[k] for k in ("fast_eager", "fast")},
@@ -107,20 +113,14 @@ def bench_census(repeats: int = 7) -> dict:
         torch.manual_seed(0)
         x = torch.rand(4, 3, 96, 192, requires_grad=True)
         y = torch.rand(4, 3, 96, 192)
-        fns = {"reference": L.census_reference, "fast": L.census}
-        outs = {k: f(x, y) for k, f in fns.items()}
+        fns = {"reference": lambda: L.census_reference(x, y), "fast": lambda: L.census(x, y)}
+        outs = {k: f() for k, f in fns.items()}
         grads = {k: torch.autograd.grad(o.sum(), x)[0] for k, o in outs.items()}
         agree = max(float((outs["fast"] - outs["reference"]).detach().abs().max()),
                     float((grads["fast"] - grads["reference"]).abs().max()))
-        times: dict[str, list[float]] = {k: [] for k in fns}
-        for _ in range(repeats):
-            for name, fn in fns.items():
-                t = time.perf_counter()
-                fn(x, y).mean().backward()
-                times[name].append(time.perf_counter() - t)
+        med = _median_fwd_bwd(fns, x, repeats)
     finally:
         torch.set_num_threads(threads)
-    med = {k: statistics.median(v) for k, v in times.items()}
     return {"median_s": med, "speedup": med["reference"] / med["fast"], "max_abs_diff": agree}
 
 

@@ -260,7 +260,8 @@ def test_method_page_convergence_table_reads_the_committed_run_records(tmp_path)
 
     runs = tmp_path / "exp" / "runs"
     runs.mkdir(parents=True)
-    (tmp_path / "exp" / "summary.json").write_text(json.dumps({"profile": "standard"}))
+    (tmp_path / "exp" / "summary.json").write_text(json.dumps({  # the table reads the records of the summary's runs
+        "profile": "standard", "seeds": [0, 1, 2], "per_seed": [{"failed": ""}] * 3, "numbers": {"error_metric": "epe"}}))
     record(runs / "base-s0.json.gz", [1.0, 0.4, 0.3, 0.3, 0.3], [5.0, 3.0, 2.0, 2.0, 2.0])  # flat at the end
     record(runs / "base-s1.json.gz", [1.0, 0.8, 0.6, 0.5, 0.2], [5.0, 4.0, 3.0, 2.0, 1.0])  # still falling
     record(runs / "base-s2.json.gz", [1.0, 1.2, 1.3, 1.4, 1.5], [5.0, 5.0, 5.0, 5.0, 5.0])  # never fell: left out

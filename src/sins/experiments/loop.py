@@ -164,8 +164,8 @@ def keep_freed_memory() -> bool:
 
     A training step allocates and frees the same few-MB activations every step; above glibc's mmap threshold each
     one is a fresh mapping, and the kernel zero-fills its pages on first touch (it shows as ``aten::fill_`` under
-    ``resize_`` in a profile, about 8% of a U-Net step here). Raising the mmap and trim thresholds makes the
-    allocator reuse the blocks. Changes no number. Once per process; True if applied (Linux with glibc), False
+    ``resize_`` in a ``torch.profiler`` table of a step). Raising the mmap and trim thresholds makes the allocator
+    reuse the blocks (``tests/experiments/test_loop.py`` counts the page faults both ways). Changes no number. Once per process; True if applied (Linux with glibc), False
     where ``mallopt`` is not available."""
     global _ALLOCATOR_TUNED
     if _ALLOCATOR_TUNED:

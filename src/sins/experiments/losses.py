@@ -236,11 +236,11 @@ def census_reference(pred: torch.Tensor, target: torch.Tensor, window: int = 7) 
     return dist.mean(1, keepdim=True)
 
 
-def _soft_sign(p: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One census comparison: ``d = p - c``, ``1 / sqrt(0.81 + d^2)`` and ``t = d / sqrt(0.81 + d^2)``."""
+def _soft_sign(p: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One census comparison, with ``d = p - c``: ``1 / sqrt(0.81 + d^2)`` and ``t = d / sqrt(0.81 + d^2)``."""
     d = p - c
     s = torch.rsqrt(0.81 + d * d)
-    return d, s, d * s
+    return s, d * s
 
 
 def _census_windows(gp: torch.Tensor, gt: torch.Tensor, window: int):
@@ -267,7 +267,7 @@ class _CensusFn(torch.autograd.Function):
         c, ct = gp[..., r:-r, r:-r], gt[..., r:-r, r:-r]
         acc = torch.zeros_like(c)
         for p, q, _ in _census_windows(gp, gt, window):
-            diff = _soft_sign(p, c)[2] - _soft_sign(q, ct)[2]
+            diff = _soft_sign(p, c)[1] - _soft_sign(q, ct)[1]
             sq = diff * diff
             acc += sq / (0.1 + sq)
         ctx.save_for_backward(gp, gt)
@@ -284,8 +284,8 @@ class _CensusFn(torch.autograd.Function):
         gc = torch.zeros_like(c)
         scale = go * (0.2 / (window * window))  # d/dx of x^2 / (0.1 + x^2) is 0.2 x / (0.1 + x^2)^2
         for p, q, sl in _census_windows(gp, gt, window):
-            _, s, t = _soft_sign(p, c)
-            diff = t - _soft_sign(q, ct)[2]
+            s, t = _soft_sign(p, c)
+            diff = t - _soft_sign(q, ct)[1]
             den = 0.1 + diff * diff
             gd = scale * diff / (den * den) * (0.81 * s * s * s)  # dt/dd = 0.81 / (0.81 + d^2)^(3/2)
             ggp[sl] += gd

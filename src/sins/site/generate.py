@@ -13,6 +13,7 @@ import html
 import io
 import json
 import os
+import statistics
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -317,6 +318,27 @@ def cause_existence_table(results: str | Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _runs_of(r: dict) -> list[tuple[str, Any, dict]]:
+    """Every run of a summary as ``(configuration, seed, its per-seed row)``: the base's seeds, then each variant's
+    (the same seeds), in the order the summary lists them."""
+    vs = r.get("variants") if isinstance(r.get("variants"), dict) else {}
+    confs = [("base", r.get("per_seed"))] + [(k, v.get("per_seed")) for k, v in vs.items() if isinstance(v, dict)]
+    seeds = r.get("seeds") if isinstance(r.get("seeds"), list) else []
+    return [(conf, seeds[i] if i < len(seeds) else i, row) for conf, rows in confs
+            for i, row in enumerate(rows if isinstance(rows, list) else []) if isinstance(row, dict)]
+
+
+def _run_history(r: dict, conf: str, seed) -> list[dict]:
+    """A run's held-out evaluations, from its committed record (``runs/<configuration>-s<seed>.json.gz``); empty
+    without one."""
+    from sins.experiments.runner import RUNS, read_record, run_name
+
+    if "_dir" not in r:
+        return []
+    rec = read_record(Path(r["_dir"]) / RUNS / f"{run_name(conf, seed)}.json.gz") or {}
+    return [h for h in rec.get("history") or [] if isinstance(h, dict)]
+
+
 def _seed_list(seeds: list[int]) -> str:
     """``[0, 1, 2, 4]`` as ``0–2, 4``; an em dash when empty."""
     if not seeds:
@@ -346,16 +368,14 @@ def pose_learning_table(results: str | Path) -> str:
 
     rows = []
     for name, r in load_results(results).items():
-        confs = [("base", r.get("per_seed"))] + [(k, (v or {}).get("per_seed")) for k, v in
-                                                 sorted((r.get("variants") or {}).items()) if isinstance(v, dict)]
-        seeds = r.get("seeds") if isinstance(r.get("seeds"), list) else None
-        for conf, per_seed in confs:
-            if not isinstance(per_seed, list) or not any(isinstance(p, dict) and p.get("final_pose_t_cos") is not None
-                                                         for p in per_seed):
+        groups: dict[str, list[tuple[Any, dict]]] = {}
+        for conf, seed, p in _runs_of(r):
+            groups.setdefault(conf, []).append((seed, p))
+        for conf, runs in groups.items():
+            if not any(p.get("final_pose_t_cos") is not None for _, p in runs):
                 continue
             ok, bad, cos, ratio, err_ok, err_bad, const, failed = [], [], [], [], [], [], [], []
-            for i, p in enumerate(per_seed):
-                seed = seeds[i] if seeds and i < len(seeds) else i
+            for seed, p in runs:
                 learnt = pose_learnt(p.get("final_pose_t_cos"), p.get("final_pose_t_ratio"))
                 if learnt is None:
                     continue
@@ -401,29 +421,18 @@ def late_fall(series: list[float]) -> float | None:
     return (xs[round(0.75 * (len(xs) - 1))] - xs[-1]) / fall
 
 
-def _run_late_fall(r: dict, conf: str, seed) -> float | None:
-    """:func:`late_fall` of one run's held-out synthesis loss, from its committed record; None without one."""
-    from sins.experiments.runner import RUNS, read_record, run_name
-
-    if "_dir" not in r:
-        return None
-    rec = read_record(Path(r["_dir"]) / RUNS / f"{run_name(conf, seed)}.json.gz") or {}
-    return late_fall([h.get("heldout_lsyn_trained") for h in rec.get("history") or [] if isinstance(h, dict)])
-
-
 def convergence_table(results: str | Path) -> str:
-    """Markdown: per experiment, from its committed run records (``runs/*.json.gz``), how much of each run's fall in
+    """Markdown: per experiment, from the committed records of its summary's runs (``runs/*.json.gz``), how much of each run's fall in
     held-out synthesis loss (as trained) and in depth error came in the last quarter of training; the runs that
     were still falling (:data:`SETTLED_SHARE` or more) are counted."""
-    from sins.experiments.runner import RUNS, read_record
+    from sins.experiments.runner import run_name
 
     rows = []
     for name, r in load_results(results).items():
+        metric = (r.get("numbers") or {}).get("error_metric") or "epe"
         lsyn, err, open_runs = [], [], []
-        for f in sorted((Path(r["_dir"]) / RUNS).glob("*.json.gz")):
-            rec = read_record(f) or {}
-            hist = [h for h in rec.get("history") or [] if isinstance(h, dict)]
-            metric = "abs_rel" if hist and "abs_rel" in hist[0] else "epe"
+        for conf, seed, _ in _runs_of(r):
+            hist = _run_history(r, conf, seed)
             lf = late_fall([h.get("heldout_lsyn_trained") for h in hist])
             if lf is None:
                 continue
@@ -432,15 +441,13 @@ def convergence_table(results: str | Path) -> str:
             if ef is not None:
                 err.append(ef)
             if lf >= SETTLED_SHARE:
-                open_runs.append(f.name.removesuffix(".json.gz"))
+                open_runs.append(run_name(conf, seed))
         if not lsyn:
             continue
-        import statistics
-
-        med = statistics.median(lsyn)
         emed = f"{statistics.median(err):+.1%}" if err else "—"
-        rows.append(f"| [{name}](experiments/{name}.md) | {r.get('profile', '?')} | {len(lsyn)} | {med:.1%} | "
-                    f"{max(lsyn):.1%} | {emed} | {len(open_runs)}{': ' + ', '.join(open_runs) if open_runs else ''} |")
+        rows.append(f"| [{name}](experiments/{name}.md) | {r.get('profile', '?')} | {len(lsyn)} | "
+                    f"{statistics.median(lsyn):.1%} | {max(lsyn):.1%} | {emed} | "
+                    f"{len(open_runs)}{': ' + ', '.join(open_runs) if open_runs else ''} |")
     if not rows:
         return "*No run records are committed yet.*"
     return "\n".join([
@@ -477,17 +484,13 @@ def experiment_page(r: dict, root: Path, files: dict) -> str:
     failed = [{"configuration": f.get("variant"), "seed": f.get("seed"), "why": f.get("reason")} for f in r.get("failed_runs") or []]
     # one row per run: the base's seeds, then each variant's (same seeds), so that a variant's pose columns show too
     seeds = []
-    vs = r.get("variants") if isinstance(r.get("variants"), dict) else {}
-    confs = [("base", r.get("per_seed"))] + [(k, v.get("per_seed")) for k, v in vs.items() if isinstance(v, dict)]
-    for conf, rows in confs:
-        for i, s in enumerate(rows or []):
-            if isinstance(s, dict):
-                seed = (r.get("seeds") or [])[i] if i < len(r.get("seeds") or []) else i
-                row = {**({"configuration": conf} if len(confs) > 1 else {}), "seed": seed, **s}
-                lf = _run_late_fall(r, conf, seed)
-                if lf is not None:
-                    row["late_fall"] = lf
-                seeds.append(row)
+    several = isinstance(r.get("variants"), dict) and any(isinstance(v, dict) for v in r["variants"].values())
+    for conf, seed, s in _runs_of(r):
+        row = {**({"configuration": conf} if several else {}), "seed": seed, **s}
+        lf = late_fall([h.get("heldout_lsyn_trained") for h in _run_history(r, conf, seed)])
+        if lf is not None:
+            row["late_fall"] = lf
+        seeds.append(row)
     seed_cols = ["configuration", "seed", "best_error", "error_at_min_loss", "final_error", "baseline_error", "cost", "excess", "noise_sd",
                  "overfits", "late_fall", "final_pose_t_cos", "final_pose_t_ratio", "final_pose_rot_err_deg", "failed"]
     finetune = []

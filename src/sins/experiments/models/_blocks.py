@@ -52,8 +52,9 @@ class _DenseGrad(torch.autograd.Function):
     """Identity whose backward makes the incoming gradient contiguous in its input's memory layout.
 
     The gradient that reaches an upsampled feature map from ``torch.cat`` is a strided slice of the concatenation's
-    gradient; ``upsample_bilinear2d``'s CPU backward is about 5x slower on such a slice than on a dense
-    channels-last tensor, more than the copy costs (measured in ``benchmarks/experiments.py``)."""
+    gradient; ``upsample_bilinear2d``'s CPU backward is several times slower on such a slice than on a dense
+    channels-last tensor, more than the copy costs. ``benchmarks/experiments.py --only seeds`` measures what this
+    and :func:`sins.experiments.loop.keep_freed_memory` together save per training step."""
 
     @staticmethod
     def forward(ctx, x):
