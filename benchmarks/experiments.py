@@ -21,7 +21,10 @@
    ``sins experiments run --jobs 2`` trains them), interleaved repeats, median; plus a scene rendered
    against a scene read from the scene cache. From these figures and each spec's runs, steps and
    evaluations, the standard profile's total time both ways; the goal is a ratio of at least 2 and a
-   total of at most 4 hours. Measured totals of finished standard runs (``build/runs/standard``) are
+   total of at most 4 hours. A fourth arm trains the two side by side with bfloat16 mixed precision
+   (``optim.precision: bfloat16``, which changes the numbers): the ratio compares float32 with float32,
+   and the profile's total uses the bfloat16 figures for the specs whose standard config asks for it.
+   Measured totals of finished standard runs (``build/runs/standard``) are
    printed beside the projection.
 """
 
@@ -226,25 +229,31 @@ def _step_child(name: str, mode: str, steps: int) -> None:
     from sins.experiments.data.build import batch as make_batch
     from sins.experiments.data.build import make_datasets
     from sins.experiments.evaluation import evaluate
-    from sins.experiments.loop import build_model, channels_last, keep_freed_memory, seed_everything
+    from sins.experiments.loop import (build_model, channels_last, keep_freed_memory, mixed_precision, seed_everything,
+                                       skip_uninitialised_fill)
     from sins.experiments.models import _blocks
     from sins.experiments.objectives import objective_for
 
     # alone: how the seeds were first trained (all threads, default layout, glibc's default allocator, plain
-    # upsampling gradients); side-plain: one thread and channels-last weights; side: also the dense upsampling
-    # gradients and the allocator kept (how `sins experiments run --jobs 2` trains now)
+    # upsampling gradients, deterministic mode's fill of fresh tensors); side-plain: one thread and channels-last
+    # weights; side: also the dense upsampling gradients, the allocator kept and no fill (how `sins experiments run
+    # --jobs 2` trains now); side-bf16: also bfloat16 mixed precision
     if mode != "alone":
         torch.set_num_threads(1)
-    _blocks.DENSE_UPSAMPLE_GRADS = mode == "side"
-    if mode == "side":
+    levers = mode in ("side", "side-bf16")
+    _blocks.DENSE_UPSAMPLE_GRADS = levers
+    if levers:
         keep_freed_memory()
     cfg = _family_config(name)
     seed_everything(0)
+    if levers:
+        skip_uninitialised_fill()
     train_set, held = make_datasets(cfg, scene_cache=SCENES)
     cfg, _ = resolve_max_disp(cfg, train_set + held)
     model = build_model(cfg, train_set, held if cfg.model.name == "field" else None)
     if mode != "alone":
         model = channels_last(model)
+    switched = mixed_precision(model, torch.device("cpu")) if mode == "side-bf16" else 0
     optim = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
     objective = objective_for(cfg.task)
     b = make_batch(train_set[: cfg.optim.batch], torch.device("cpu"))
@@ -265,7 +274,8 @@ def _step_child(name: str, mode: str, steps: int) -> None:
     model.eval()
     t = time.perf_counter()
     evaluate(model, held, cfg, torch.device("cpu"))
-    print(json.dumps({"step_s": step_s, "eval_s": time.perf_counter() - t, "threads": torch.get_num_threads()}))
+    print(json.dumps({"step_s": step_s, "eval_s": time.perf_counter() - t, "threads": torch.get_num_threads(),
+                      "bf16_layers": switched}))
 
 
 def _spawn(name: str, mode: str, steps: int) -> subprocess.Popen:
@@ -287,21 +297,24 @@ def bench_seeds(repeats: int = 3, steps: int = 20) -> dict:
     for fam, name in FAMILIES.items():
         cfg = _family_config(name)
         render_into_cache(cfg, scene_seeds(cfg), SCENES)  # the children read the scenes; rendering is timed below
-        alone, side, plain = [], [], []
+        alone, side, plain, bf16 = [], [], [], []
         for _ in range(repeats):  # interleaved, so that a slow spell of the machine hits every arm
             alone.append(_read(_spawn(name, "alone", steps)))
-            pair = [_spawn(name, "side-plain", steps) for _ in range(2)]
-            plain.append([_read(p) for p in pair])
-            pair = [_spawn(name, "side", steps) for _ in range(2)]
-            side.append([_read(p) for p in pair])
+            for arm, mode in ((plain, "side-plain"), (side, "side"), (bf16, "side-bf16")):
+                pair = [_spawn(name, mode, steps) for _ in range(2)]
+                arm.append([_read(p) for p in pair])
         a_step = statistics.median(r["step_s"] for r in alone)
         a_eval = statistics.median(r["eval_s"] for r in alone)
         s_step = statistics.median(statistics.mean(r["step_s"] for r in pair) for pair in side)
         s_eval = statistics.median(statistics.mean(r["eval_s"] for r in pair) for pair in side)
         p_step = statistics.median(statistics.mean(r["step_s"] for r in pair) for pair in plain)
+        b_step = statistics.median(statistics.mean(r["step_s"] for r in pair) for pair in bf16)
+        b_eval = statistics.median(statistics.mean(r["eval_s"] for r in pair) for pair in bf16)
         out["families"][fam] = {
             "spec": name, "alone_step_s": a_step, "alone_eval_s": a_eval, "threads_alone": alone[0]["threads"],
             "side_step_s": s_step, "side_eval_s": s_eval, "side_plain_step_s": p_step,
+            "side_bf16_step_s": b_step, "side_bf16_eval_s": b_eval, "bf16_layers": bf16[0][0]["bf16_layers"],
+            "bf16_speedup": s_step / b_step,
             # two runs advance together: throughput per step is half the time each takes
             "ratio": a_step / (s_step / 2), "ratio_plain": a_step / (p_step / 2), "levers": p_step / s_step,
         }
@@ -345,7 +358,7 @@ def project_standard(b: dict) -> dict:
 
     specs = load_specs(ROOT / "experiments")[0]
     r = b["render"]
-    before = now = 0.0
+    before = now = now_f32 = now_bf16 = 0.0
     runs = 0
     per_spec = {}
     for name, spec in sorted(specs.items()):
@@ -357,14 +370,24 @@ def project_standard(b: dict) -> dict:
         scenes = (cfg["data"].get("count", 1) + cfg.get("heldout", {}).get("count", 16)) if procedural else 0
         evals = cfg["steps"] // cfg["eval_every"] + 1
         one = cfg["steps"] * f["alone_step_s"] + evals * f["alone_eval_s"]
-        side = cfg["steps"] * f["side_step_s"] + evals * f["side_eval_s"]
         b_s = n * (scenes * r["render_s"] + one)
-        n_s = scenes * r["render_s"] / 2 + n * (scenes * r["read_s"] + side) / 2
-        per_spec[name] = {"runs": n, "before_s": b_s, "now_s": n_s}
+
+        def side(kind: str) -> float:
+            run = cfg["steps"] * f[f"side{kind}_step_s"] + evals * f[f"side{kind}_eval_s"]
+            return scenes * r["render_s"] / 2 + n * (scenes * r["read_s"] + run) / 2
+
+        precision = (cfg.get("optim") or {}).get("precision", "float32")
+        f32, bf = side(""), side("_bf16")
+        n_s = bf if precision == "bfloat16" else f32
+        per_spec[name] = {"runs": n, "before_s": b_s, "now_s": n_s, "float32_s": f32, "precision": precision}
         before += b_s
         now += n_s
+        now_f32 += f32
+        now_bf16 += bf
         runs += n
-    return {"runs": runs, "before_s": before, "now_s": now, "ratio": before / now, "per_spec": per_spec,
+    return {"runs": runs, "before_s": before, "now_s": now, "float32_s": now_f32, "bfloat16_s": now_bf16,
+            "ratio": before / now_f32, "bfloat16_specs": sorted(k for k, v in per_spec.items() if v["precision"] == "bfloat16"),
+            "per_spec": per_spec,
             "note": "video specs are timed with the stereo scene's rendering figure; the final landscape of each run "
                     "(about 1 s) is left out of both"}
 
@@ -383,12 +406,15 @@ def print_seeds(sb: dict) -> None:
     for fam, f in sb["families"].items():
         print(f"  {fam:34s} alone {f['alone_step_s'] * 1e3:6.1f} ms/step ({f['threads_alone']} threads) | two side by "
               f"side {f['side_plain_step_s'] * 1e3:6.1f} ms/step each ({f['ratio_plain']:.2f}x), with the gradient "
-              f"layout and allocator levers {f['side_step_s'] * 1e3:6.1f} ms/step each | ratio {f['ratio']:.2f}x")
+              f"layout, allocator and fill levers {f['side_step_s'] * 1e3:6.1f} ms/step each | ratio {f['ratio']:.2f}x | "
+              f"bfloat16 {f['side_bf16_step_s'] * 1e3:6.1f} ms/step each ({f['bf16_speedup']:.2f}x, {f['bf16_layers']} layers)")
     r = sb["render"]
     print(f"  scene 96x192: rendered {r['render_s']:.2f} s, read from the cache {r['read_s'] * 1e3:.1f} ms")
     p = sb["projection"]
     print(f"standard profile, {p['runs']} runs: one after another {p['before_s'] / 3600:.2f} h, side by side with cached "
-          f"scenes {p['now_s'] / 3600:.2f} h: batched-seeds ratio {p['ratio']:.2f}x (goal 2x; budget 4 h)")
+          f"scenes {p['float32_s'] / 3600:.2f} h: batched-seeds ratio {p['ratio']:.2f}x (goal 2x); as configured "
+          f"({len(p['bfloat16_specs'])} specs in bfloat16) {p['now_s'] / 3600:.2f} h, every spec in bfloat16 "
+          f"{p['bfloat16_s'] / 3600:.2f} h (budget 4 h)")
     if sb["measured"]:
         tot = sum(t["wall_s"] for t in sb["measured"].values())
         each = ", ".join(f"{k} {v['wall_s'] / 60:.0f} min" for k, v in sb["measured"].items())
@@ -443,30 +469,44 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
         "at once in worker processes with one CPU thread each (small convolutions use one core far better than two),",
         "in one pool for all the chosen experiments, so that no worker waits for the last seed of an experiment,",
         "with channels-last weights, and renders each procedural scene once, in parallel, into a cache that every",
-        "later run reads. Two more levers work inside each run: the decoder hands its bilinear upsampling a dense",
+        "later run reads. Three more levers work inside each run: the decoder hands its bilinear upsampling a dense",
         "gradient (the one it gets from `torch.cat` is a strided slice, on which the CPU backward is several times",
-        "slower), and glibc's allocator keeps freed blocks instead of returning them to the kernel, which would",
-        "zero-fill them again on the next step. None of these changes what a run computes beyond floating-point",
+        "slower); glibc's allocator keeps freed blocks instead of returning them to the kernel, which would",
+        "zero-fill them again on the next step; and deterministic mode no longer fills every new tensor with NaN",
+        "(a debugging aid; no kernel here reads memory it did not write, and a test checks that a run's history is",
+        "the same bit for bit without it). None of these changes what a run computes beyond floating-point",
         "rounding (one thread against two, or another oneDNN kernel for a differently laid-out gradient).",
         "",
+        "The last column is another kind of lever: bfloat16 mixed precision (`optim: {precision: bfloat16}` in a",
+        "config), with the encoders, decoders and the pose net's convolutions in bfloat16 and the output layers,",
+        "the geometry, the losses and every held-out evaluation in float32. It changes the numbers of a run, so",
+        "the ratio compares float32 with float32, and the profile's total below uses the bfloat16 figures only",
+        "for the specs whose standard profile asks for it.",
+        "",
         "| Model family | One run alone (all threads) | Two side by side, each (channels-last) | Ratio | "
-        "Two side by side, each, with the gradient and allocator levers | Levers alone | Throughput ratio |",
-        "|---|---|---|---|---|---|---|",
+        "Two side by side, each, with the gradient, allocator and fill levers | Levers alone | Throughput ratio | "
+        "Two side by side, each, in bfloat16 | bfloat16 speed-up |",
+        "|---|---|---|---|---|---|---|---|---|",
         *[f"| {fam} | {f['alone_step_s'] * 1e3:.1f} ms/step | {f['side_plain_step_s'] * 1e3:.1f} ms/step | "
-          f"{f['ratio_plain']:.2f}x | {f['side_step_s'] * 1e3:.1f} ms/step | {f['levers']:.2f}x | **{f['ratio']:.2f}x** |"
+          f"{f['ratio_plain']:.2f}x | {f['side_step_s'] * 1e3:.1f} ms/step | {f['levers']:.2f}x | **{f['ratio']:.2f}x** | "
+          + (f"{f['side_bf16_step_s'] * 1e3:.1f} ms/step | {f['bf16_speedup']:.2f}x |" if f["bf16_layers"] else
+             "— (no convolution) | — |")
           for fam, f in sb["families"].items()],
         "",
         f"A 96x192 scene takes {sb['render']['render_s']:.2f} s to render and {sb['render']['read_s'] * 1e3:.1f} ms to "
         "read back from the cache.",
         "",
         f"**The standard profile** ({p['runs']} runs): {p['before_s'] / 3600:.2f} h one run after another, "
-        f"{p['now_s'] / 3600:.2f} h side by side with cached scenes, a ratio of **{p['ratio']:.2f}x** "
-        f"(projected from the figures above and each spec's steps and evaluations; {p['note']}).",
+        f"{p['float32_s'] / 3600:.2f} h side by side with cached scenes, a ratio of **{p['ratio']:.2f}x** "
+        f"(projected from the figures above and each spec's steps and evaluations; {p['note']}). "
+        f"As the specs are configured now ({len(p['bfloat16_specs'])} of {len(p['per_spec'])} in bfloat16): "
+        f"**{p['now_s'] / 3600:.2f} h**; with every spec in bfloat16: {p['bfloat16_s'] / 3600:.2f} h. Budget: 4 h.",
         "",
-        "| Experiment | Runs | One after another | Side by side |",
-        "|---|---|---|---|",
-        *[f"| {k} | {v['runs']} | {v['before_s'] / 60:.0f} min | {v['now_s'] / 60:.0f} min |"
-          for k, v in p["per_spec"].items()],
+        "| Experiment | Runs | One after another | Side by side, float32 | Precision of its standard profile | "
+        "Side by side, as configured |",
+        "|---|---|---|---|---|---|",
+        *[f"| {k} | {v['runs']} | {v['before_s'] / 60:.0f} min | {v['float32_s'] / 60:.0f} min | {v['precision']} | "
+          f"{v['now_s'] / 60:.0f} min |" for k, v in p["per_spec"].items()],
         "",
     ]
     if sb["measured"]:
@@ -510,7 +550,7 @@ def main() -> None:
     ap.add_argument("--hypotheses", type=int, default=256)
     ap.add_argument("--only", choices=["seeds"], help="run one part of the benchmark")
     ap.add_argument("--step-child")
-    ap.add_argument("--mode", choices=["alone", "side-plain", "side"])
+    ap.add_argument("--mode", choices=["alone", "side-plain", "side", "side-bf16"])
     ap.add_argument("--steps", type=int, default=20)
     a = ap.parse_args()
     if a.child:

@@ -185,6 +185,68 @@ def test_self_distillation_resumes_with_its_teacher(tmp_path, monkeypatch, stop_
         validate_config(tiny(distill_from=2))
 
 
+@pytest.mark.parametrize("cfg", ["tiny_stereo.yaml", "tiny_video.yaml"])
+def test_skipping_the_deterministic_fill_of_fresh_tensors_changes_no_number(tmp_path, monkeypatch, cfg):
+    """Training without deterministic mode's NaN fill of new tensors (the default) and with it gives the same
+    history and weights bit for bit: no kernel reads memory it did not write."""
+    over = yaml.safe_load((CONFIGS / cfg).read_text())
+    a = T.train(over, tmp_path / "a", progress=False)
+    assert torch.utils.deterministic.fill_uninitialized_memory is False
+    monkeypatch.setattr(T, "skip_uninitialised_fill", lambda: None)
+    monkeypatch.setattr(torch.utils.deterministic, "fill_uninitialized_memory", True)
+    b = T.train(over, tmp_path / "b", progress=False)
+    assert torch.utils.deterministic.fill_uninitialized_memory is True
+    assert a["history"] == b["history"]
+    assert all(torch.equal(p, q) for p, q in zip(a["model"].state_dict().values(), b["model"].state_dict().values()))
+
+
+def test_mixed_precision_switches_the_hidden_convolutions_while_training_only():
+    """bfloat16 mixed precision: the marked parts (encoder, decoder, pose convolutions, explainability head) run
+    in bfloat16 in training mode but for their output layers, and hand on float32; the pose's geometry stays in
+    float32; in evaluation mode the model computes exactly what the float32 model does."""
+    from sins.experiments.models import build
+
+    torch.manual_seed(0)
+    ref = build("depthpose", width=4, explain=True)
+    model = build("depthpose", width=4, explain=True)
+    model.load_state_dict(ref.state_dict())
+    assert T.mixed_precision(model, torch.device("cpu")) == 4  # enc, dec, pose.net, mask
+    seen = {}
+    for name in ("dec.out", "pose.out", "mask.2", "dec.u0.0", "pose.net.0.0"):
+        model.get_submodule(name).register_forward_hook(lambda m, a, out, n=name: seen.__setitem__(n, out.dtype))
+    frames = torch.rand(2, 3, 3, 24, 48)
+    for m in (ref, model):
+        m.train()
+    (d_ref, p_ref), (d, p) = ref(frames), model(frames)
+    assert d.dtype == torch.float32 and p[0].dtype == torch.float32
+    assert model.explain(frames[:, 0], frames[:, 1]).dtype == torch.float32  # the objective calls the mask head
+    assert seen == {"dec.out": torch.float32, "pose.out": torch.float32, "mask.2": torch.float32,
+                    "dec.u0.0": torch.bfloat16, "pose.net.0.0": torch.bfloat16}
+    assert not torch.equal(d, d_ref)  # rounded to bfloat16 inside
+    assert torch.allclose(d, d_ref, rtol=0.05) and torch.allclose(p[0], p_ref[0], atol=1e-3)
+    assert not torch.is_autocast_enabled("cpu")  # each layer left its autocast region
+    for m in (ref, model):
+        m.eval()
+    with torch.no_grad():
+        (d_ref, p_ref), (d, p) = ref(frames), model(frames)
+    assert torch.equal(d, d_ref) and torch.equal(p[0], p_ref[0])
+
+
+def test_a_bfloat16_run_evaluates_in_float32_and_trains(tmp_path):
+    """``optim.precision: bfloat16``: the held-out evaluation before the first step is the float32 run's to the
+    bit (same initial weights, evaluated in float32); training then differs from the float32 run and lowers the
+    held-out synthesis loss as that one does."""
+    a = T.train(tiny(steps=40, eval_every=20), tmp_path / "a", progress=False)
+    b = T.train(tiny(steps=40, eval_every=20, optim={"lr": 0.001, "precision": "bfloat16"}), tmp_path / "b",
+                progress=False)
+    assert b["config"].optim.precision == "bfloat16"
+    assert b["history"][0] == a["history"][0]
+    assert b["history"][-1] != a["history"][-1]
+    for r in (a, b):
+        assert r["history"][-1]["heldout_lsyn"] < r["history"][0]["heldout_lsyn"]
+    assert b["history"][-1]["heldout_lsyn"] == pytest.approx(a["history"][-1]["heldout_lsyn"], rel=0.1)
+
+
 _FAULTS = """
 import resource, sys, torch
 from sins.experiments.loop import keep_freed_memory

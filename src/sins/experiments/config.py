@@ -156,6 +156,10 @@ class OptimConfig(_Strict):
     name: Literal["adam"] = "adam"
     lr: float = Field(1e-3, gt=0)
     batch: int = Field(1, ge=1, description="training samples per step")
+    precision: Literal["float32", "bfloat16"] = Field(
+        "float32", description="bfloat16: mixed precision while training, each convolution of the networks in bfloat16 "
+        "under torch.autocast except the output layers (weights, optimiser, warping, losses and every held-out "
+        "evaluation stay in float32; see loop.mixed_precision)")
 
 
 class Config(_Strict):

@@ -187,6 +187,80 @@ def keep_freed_memory() -> bool:
     return ok
 
 
+def skip_uninitialised_fill() -> None:
+    """Stop deterministic mode from filling every freshly allocated tensor with NaN.
+
+    :func:`seed_everything` turns on ``torch.use_deterministic_algorithms``, and with it
+    ``torch.utils.deterministic.fill_uninitialized_memory``: a debugging aid that poisons memory a kernel might read
+    before writing. Every kernel of a training step writes what it allocates (a read of the poison would turn the
+    losses into NaN), so the fill changes no number, but it costs: in a CPU training step it shows as
+    ``aten::fill_`` under ``resize_`` in ``convolution_backward``, up to about 40 ms a step for the correlation net's
+    full-resolution gradients. ``tests/experiments/test_loop.py`` checks that training with and without the fill
+    gives the same history bit for bit. Call after :func:`seed_everything`."""
+    torch.utils.deterministic.fill_uninitialized_memory = False
+
+
+def mixed_precision(model: torch.nn.Module, device: torch.device) -> int:
+    """Train ``model``'s networks in bfloat16 (``optim.precision: bfloat16``); returns how many were switched.
+
+    Each part of the model marked as one (:func:`sins.experiments.models._blocks.mixed_part`: the encoders,
+    decoders, the pose net's convolutions, a cost volume's aggregation, a discriminator) runs under ``torch.autocast`` in bfloat16 while the model is in training mode, as mixed-precision training
+    usually does: its convolutions compute in bfloat16 and the activations between them are bfloat16. Layers
+    marked as output layers (:func:`sins.experiments.models._blocks.output_layer`: disparity, depth, pose, masks,
+    logits, costs) compute in float32 from a float32 copy of their input, and every part hands a float32 result
+    to what follows, so the outputs, the weights, the optimiser, the warp and the losses stay in float32. In
+    evaluation mode nothing changes: every held-out evaluation (and the landscape) is float32 through and
+    through. On a CPU with bfloat16 instructions (AVX512-BF16, AMX) a training step is faster;
+    ``benchmarks/experiments.py --only seeds`` measures how much. It changes the numbers of a run (activations
+    and gradients inside the parts are rounded to bfloat16's 8 significant bits), so it is part of the run's
+    config and of its key."""
+    def enter(mod, args):
+        if not mod.training:
+            return None
+        head = getattr(mod, "keep_float32", False)
+        ctx = torch.autocast(device.type, enabled=False) if head else torch.autocast(device.type, dtype=torch.bfloat16)
+        ctx.__enter__()
+        mod._autocast = ctx
+        return tuple(a.float() if torch.is_tensor(a) and a.is_floating_point() else a for a in args) if head else None
+
+    def leave(mod, args, out):
+        ctx = mod.__dict__.pop("_autocast", None)
+        if ctx is None:
+            return None
+        ctx.__exit__(None, None, None)
+        return _tree_float(out)
+
+    def hook(mod):
+        mod.register_forward_pre_hook(enter)
+        mod.register_forward_hook(leave, always_call=True)
+
+    parts = []
+
+    def find(mod):  # the outermost marked parts; anything outside them stays float32
+        for child in mod.children():
+            if getattr(child, "mixed_part", False):
+                parts.append(child)
+            else:
+                find(child)
+
+    find(model)
+    for part in parts:
+        hook(part)
+        for m in part.modules():
+            if getattr(m, "keep_float32", False):
+                hook(m)
+    return len(parts)
+
+
+def _tree_float(out):
+    """``out`` (a tensor, or a tuple or list of them) with every floating-point tensor in float32."""
+    if torch.is_tensor(out):
+        return out.float() if out.is_floating_point() else out
+    if isinstance(out, (tuple, list)):
+        return type(out)(_tree_float(o) for o in out)
+    return out
+
+
 def channels_last(model: torch.nn.Module) -> torch.nn.Module:
     """Store a 2-D convolutional model's weights channels-last (NHWC): oneDNN's convolutions then skip their
     layout reorders (about 1.2x per training step of the U-Net on a CPU). Models with 3-D convolutions (5-D
@@ -227,6 +301,7 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
         keep_freed_memory()
 
     seed_everything(cfg.seed)
+    skip_uninitialised_fill()
     train_set, held = make_datasets(cfg, scene_cache=scene_cache)
     if len(held) < min_heldout:
         raise ConfigError(f"heldout: {len(held)} held-out samples, at least {min_heldout} are needed for a verdict",
@@ -238,6 +313,8 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
     model = build_model(cfg, train_set, held).to(device)
     if dd.world == 1:  # DDP's gradient buckets expect contiguous parameters
         model = channels_last(model)
+    if cfg.optim.precision == "bfloat16":
+        mixed_precision(model, device)
     if cfg.model.init == "ground_truth" and not resume:
         model.set_disparity(torch.stack([s.disparity for s in train_set[: model.theta.shape[0]]]))
     optim = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)

@@ -6,6 +6,22 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def output_layer(layer: nn.Module) -> nn.Module:
+    """Mark a layer whose output is one of the network's outputs (disparity, depth, pose, a mask, logits, a cost):
+    under bfloat16 mixed precision it stays in float32 (:func:`sins.experiments.loop.mixed_precision`), so that
+    the outputs the losses and the warp read keep float32's resolution."""
+    layer.keep_float32 = True
+    return layer
+
+
+def mixed_part(part: nn.Module) -> nn.Module:
+    """Mark a part of a network made only of layers (convolutions, activations, resampling, concatenation) that
+    may run in bfloat16 under mixed precision (:func:`sins.experiments.loop.mixed_precision`); geometry and
+    losses must stay outside such a part."""
+    part.mixed_part = True
+    return part
+
+
 def conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.ELU(inplace=True))
 
@@ -21,6 +37,8 @@ class Encoder(nn.Module):
     Through the U-Net decoder, three levels (the default) see about 35 pixels across: enough for a 32 x 64 image,
     not to see the layout of a 96 x 192 one (where the road is, where the horizon is). Five levels see about 140
     pixels; the encoders of Monodepth2 and SfMLearner reach further still."""
+
+    mixed_part = True  # may run in bfloat16 under mixed precision (see mixed_part)
 
     def __init__(self, cin: int = 3, width: int = 16, levels: int = 3):
         super().__init__()
@@ -77,13 +95,15 @@ class Decoder(nn.Module):
     """U-Net decoder from the encoder's ``levels`` levels to ``channels`` full-resolution channels in (0, 1);
     ``cin_bottom``: the channels of a bottom that replaces the deepest encoder level (e.g. with a correlation)."""
 
+    mixed_part = True  # may run in bfloat16 under mixed precision (see mixed_part)
+
     def __init__(self, width: int = 16, cin_bottom: int | None = None, channels: int = 1, levels: int = 3):
         super().__init__()
         self.levels = levels
         for k in range(levels - 2, -1, -1):  # ..., u1, u0: from level k + 1 up to level k
             below = (cin_bottom or level_channels(width, k + 1)) if k + 1 == levels - 1 else level_channels(width, k + 1)
             setattr(self, f"u{k}", conv(below + level_channels(width, k), level_channels(width, k)))
-        self.out = nn.Conv2d(width, channels, 3, 1, 1)
+        self.out = output_layer(nn.Conv2d(width, channels, 3, 1, 1))
 
     def features(self, feats: list[torch.Tensor], bottom: torch.Tensor | None = None) -> torch.Tensor:
         """The full-resolution decoder features before the output layer (a second head can read them)."""
@@ -105,6 +125,8 @@ class PatchDiscriminator(nn.Module):
     (no sigmoid) patch map at 1/8 resolution. ``ndf`` 64 in the papers; 16 here, so that it stays smaller than
     the depth network."""
 
+    mixed_part = True  # may run in bfloat16 under mixed precision (see mixed_part)
+
     def __init__(self, cin: int = 3, ndf: int = 16):
         super().__init__()
         def block(a, b, stride, norm):  # TF's SAME padding: 1 each side at stride 2, 1 before and 2 after at stride 1
@@ -114,7 +136,8 @@ class PatchDiscriminator(nn.Module):
                 layers.append(nn.InstanceNorm2d(b))
             return layers + [nn.LeakyReLU(0.2, inplace=True)]
         self.net = nn.Sequential(*block(cin, ndf, 2, False), *block(ndf, 2 * ndf, 2, True), *block(2 * ndf, 4 * ndf, 2, True),
-                                 *block(4 * ndf, 8 * ndf, 1, True), nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(8 * ndf, 1, 4, 1, 0, bias=False))
+                                 *block(4 * ndf, 8 * ndf, 1, True), nn.ZeroPad2d((1, 2, 1, 2)),
+                                 output_layer(nn.Conv2d(8 * ndf, 1, 4, 1, 0, bias=False)))
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.normal_(m.weight, 0.0, 0.02)

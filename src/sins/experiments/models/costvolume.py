@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ._blocks import Encoder, shift_right
+from ._blocks import Encoder, mixed_part, output_layer, shift_right
 
 
 class CostVolumeStereo(nn.Module):
@@ -21,11 +21,11 @@ class CostVolumeStereo(nn.Module):
         self.levels = max_disp // 4 + 1
         self.enc = Encoder(3, width)
         c = 4 * width
-        self.agg = nn.Sequential(
+        self.agg = mixed_part(nn.Sequential(
             nn.Conv3d(2 * c, width, 3, 1, 1), nn.ELU(inplace=True),
             nn.Conv3d(width, width, 3, 1, 1), nn.ELU(inplace=True),
-            nn.Conv3d(width, 1, 3, 1, 1),
-        )
+            output_layer(nn.Conv3d(width, 1, 3, 1, 1)),
+        ))
 
     def forward(self, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
         a, b = self.enc(left)[2], self.enc(right)[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ._blocks import Decoder, Encoder, conv
+from ._blocks import Decoder, Encoder, conv, mixed_part, output_layer
 
 
 def axis_angle_to_matrix(vec: torch.Tensor) -> torch.Tensor:
@@ -51,8 +51,9 @@ class PoseNet(nn.Module):
             raise ValueError(f"the pose network needs at least 3 levels, got {levels}")
         self.scale = scale
         deeper = [conv(4 * width, 4 * width, 2) for _ in range(levels - 3)]
-        self.net = nn.Sequential(conv(6, width, 2), conv(width, 2 * width, 2), conv(2 * width, 4 * width, 2), *deeper)
-        self.out = nn.Conv2d(4 * width, 6, 1)
+        self.net = mixed_part(nn.Sequential(conv(6, width, 2), conv(width, 2 * width, 2), conv(2 * width, 4 * width, 2),
+                                            *deeper))
+        self.out = output_layer(nn.Conv2d(4 * width, 6, 1))
 
     def forward(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
         v = self.out(self.net(torch.cat([target, source], 1))).mean((2, 3)) * self.scale
@@ -90,7 +91,8 @@ class DepthPose(nn.Module):
         self.last_uncertainty: torch.Tensor | None = None
         self.pose = PoseNet(width, scale=pose_scale, levels=pose_levels)
         # SfMLearner's explainability head: per source frame, a per-pixel weight in (0, 1)
-        self.mask = nn.Sequential(conv(6, width), conv(width, width), nn.Conv2d(width, 1, 3, 1, 1)) if explain else None
+        self.mask = mixed_part(nn.Sequential(conv(6, width), conv(width, width),
+                                            output_layer(nn.Conv2d(width, 1, 3, 1, 1)))) if explain else None
         if self.mask is not None:
             nn.init.constant_(self.mask[-1].bias, 3.0)  # start near E = 1 (sigmoid(3) = 0.95)
 

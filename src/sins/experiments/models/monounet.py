@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ._blocks import Decoder, Encoder, PatchDiscriminator
+from ._blocks import Decoder, Encoder, PatchDiscriminator, output_layer
 
 
 class MonoUNet(nn.Module):
@@ -16,7 +16,7 @@ class MonoUNet(nn.Module):
         self.enc = Encoder(3, width)
         self.dec = Decoder(width)
         # classes > 0: a segmentation head on the shared decoder features (semantic guidance, trained jointly)
-        self.seg = nn.Conv2d(width, classes, 3, 1, 1) if classes else None
+        self.seg = output_layer(nn.Conv2d(width, classes, 3, 1, 1)) if classes else None
         #: the class logits (B, classes, H, W) of the last forward pass (None without the head)
         self.last_logits: torch.Tensor | None = None
         # discriminator: a PatchGAN judging real against synthesised left views (adversarial loss); it trains with
