@@ -393,12 +393,14 @@ def project_standard(b: dict) -> dict:
 
 
 def measured_standard() -> dict:
-    """Wall times of finished standard runs, from ``build/runs/standard/<name>/timing.json``."""
+    """Wall times of finished standard runs, from ``build/runs/standard/<name>/timing.json`` and, where that has
+    none for an experiment, from the float32 arm of ``benchmarks/precision.py`` (the committed config, other
+    seeds), which trains the same runs."""
     out = {}
-    for f in sorted((ROOT / "build" / "runs" / "standard").glob("*/timing.json")):
-        t = json.loads(f.read_text())
-        out[f.parent.name] = t
-    return out
+    for folder in (ROOT / "build" / "runs" / "standard", ROOT / "build" / "runs-precision" / "float32" / "standard"):
+        for f in sorted(folder.glob("*/timing.json")):
+            out.setdefault(f.parent.name, json.loads(f.read_text()))
+    return dict(sorted(out.items()))
 
 
 def print_seeds(sb: dict) -> None:

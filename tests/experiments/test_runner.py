@@ -41,6 +41,7 @@ def test_run_spec_writes_a_complete_results_folder(tmp_path):
     for c in on_disk["per_cause"].values():
         assert c["verdict"] in (*VERDICTS, "not judged") and c["why"]
     assert on_disk["command"] == "sins experiments run tiny --profile quick"
+    assert "precision" not in on_disk  # float32, the default, is not named (committed summaries keep their bytes)
     m = pd.read_csv(out / "metrics.csv")
     assert set(m["variant"]) == {BASE, "smooth"} and set(m["seed"]) == {0, 1, 2}
     assert sorted(m[(m.variant == BASE) & (m.seed == 0)]["step"]) == [0, 3, 6, 9, 12]
@@ -50,6 +51,17 @@ def test_run_spec_writes_a_complete_results_folder(tmp_path):
     assert not list(out.glob("*.pt")), "checkpoints belong in the scratch folder, not the results"
     first = m[(m.variant == BASE) & (m.step == 0)]
     assert (first["epe"] < 0.05).all()  # started at the truth
+
+
+def test_a_spec_trained_in_bfloat16_names_its_precision_and_keys_its_runs_apart(tmp_path):
+    from sins.experiments.runner import _hash
+
+    spec = tiny_spec(variants={})
+    mixed = tiny_spec(variants={}, config={**spec.config, "optim": {"lr": 0.05, "precision": "bfloat16"}})
+    assert _hash(spec.config_for("quick", 0)) != _hash(mixed.config_for("quick", 0))
+    s = run_spec(mixed, "quick", results=tmp_path / "res", scratch=tmp_path / "scratch", log=lambda m: None)
+    assert s["precision"] == "bfloat16"
+    assert json.loads((tmp_path / "res" / "tiny" / "summary.json").read_text())["precision"] == "bfloat16"
 
 
 def test_a_finished_run_is_not_trained_again_and_an_edited_one_is(tmp_path):

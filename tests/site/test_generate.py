@@ -115,6 +115,25 @@ def test_mixed_profiles_say_which_results_are_the_reference(test_catalog, tmp_pa
     assert "<td>standard</td>" in table and "<td>quick</td>" in table
 
 
+def test_a_result_trained_in_bfloat16_says_so(test_catalog, tmp_path):
+    """A summary whose runs trained in mixed precision names it on its page and in the index; a float32 one does
+    not (its summary has no precision field)."""
+    from sins.site import build_site
+
+    for name, precision in (("ssim-probe", "bfloat16"), ("l1-probe", None)):
+        res = tmp_path / "results" / name
+        res.mkdir(parents=True)
+        body = {"name": name, "title": name, "tests": ["ssim"], "verdict": "consistent", "profile": "standard",
+                "seeds": [0, 1, 2, 3, 4], "heldout_scenes": 16, "command": f"sins experiments run {name} --profile standard"}
+        (res / "summary.json").write_text(json.dumps({**body, **({"precision": precision} if precision else {})}))
+    out = build_site(tmp_path / "out", test_catalog, tmp_path / "results")
+    page = " ".join(html.unescape((out / "experiments" / "ssim-probe" / "index.html").read_text()).split())
+    assert "profile standard (trained in bfloat16 mixed precision), seeds" in page
+    assert "mixed precision" not in (out / "experiments" / "l1-probe" / "index.html").read_text()
+    table = html.unescape((out / "experiments" / "index.html").read_text()).split('id="experiments-table"')[1]
+    assert "<td>standard, bfloat16</td>" in table and "<td>standard</td>" in table
+
+
 def test_a_real_pair_case_study_shows_its_numbers_and_no_verdict(test_catalog, tmp_path):
     from sins.experiments.runner import case_study_reason
     from sins.site import build_site

@@ -581,6 +581,9 @@ def _finish(spec: ExperimentSpec, profile: str, plan: list[tuple], done: dict[in
         "command": command_for(spec, profile), "figures": ["curves.png", "landscape.png"],
         "torch": torch.__version__,
     }
+    precision = (records_cfg.get("optim") or {}).get("precision", "float32")
+    if precision != "float32":  # named only where it is not the default (float32 summaries keep their bytes)
+        summary["precision"] = precision
     if single_pair(records_cfg):
         mark_case_study(summary)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun every rank trains; only rank 0 writes

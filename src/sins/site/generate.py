@@ -445,7 +445,8 @@ def convergence_table(results: str | Path) -> str:
         if not lsyn:
             continue
         emed = f"{statistics.median(err):+.1%}" if err else "—"
-        rows.append(f"| [{name}](experiments/{name}.md) | {r.get('profile', '?')} | {len(lsyn)} | "
+        prof = r.get("profile", "?") + (f", {r['precision']}" if r.get("precision") else "")
+        rows.append(f"| [{name}](experiments/{name}.md) | {prof} | {len(lsyn)} | "
                     f"{statistics.median(lsyn):.1%} | {max(lsyn):.1%} | {emed} | "
                     f"{len(open_runs)}{': ' + ', '.join(open_runs) if open_runs else ''} |")
     if not rows:
