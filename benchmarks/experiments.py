@@ -393,14 +393,12 @@ def project_standard(b: dict) -> dict:
 
 
 def measured_standard() -> dict:
-    """Wall times of finished standard runs, from ``build/runs/standard/<name>/timing.json`` and, where that has
-    none for an experiment, from the float32 arm of ``benchmarks/precision.py`` (the committed config, other
-    seeds), which trains the same runs."""
+    """Wall times of finished standard runs, from ``build/runs/standard/<name>/timing.json``."""
     out = {}
-    for folder in (ROOT / "build" / "runs" / "standard", ROOT / "build" / "runs-precision" / "float32" / "standard"):
-        for f in sorted(folder.glob("*/timing.json")):
-            out.setdefault(f.parent.name, json.loads(f.read_text()))
-    return dict(sorted(out.items()))
+    for f in sorted((ROOT / "build" / "runs" / "standard").glob("*/timing.json")):
+        t = json.loads(f.read_text())
+        out[f.parent.name] = t
+    return out
 
 
 def print_seeds(sb: dict) -> None:
@@ -409,7 +407,7 @@ def print_seeds(sb: dict) -> None:
         print(f"  {fam:34s} alone {f['alone_step_s'] * 1e3:6.1f} ms/step ({f['threads_alone']} threads) | two side by "
               f"side {f['side_plain_step_s'] * 1e3:6.1f} ms/step each ({f['ratio_plain']:.2f}x), with the gradient "
               f"layout, allocator and fill levers {f['side_step_s'] * 1e3:6.1f} ms/step each | ratio {f['ratio']:.2f}x | "
-              f"bfloat16 {f['side_bf16_step_s'] * 1e3:6.1f} ms/step each ({f['bf16_speedup']:.2f}x, {f['bf16_layers']} layers)")
+              f"bfloat16 {f['side_bf16_step_s'] * 1e3:6.1f} ms/step each ({f['bf16_speedup']:.2f}x, {f['bf16_layers']} parts)")
     r = sb["render"]
     print(f"  scene 96x192: rendered {r['render_s']:.2f} s, read from the cache {r['read_s'] * 1e3:.1f} ms")
     p = sb["projection"]
@@ -483,7 +481,8 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
         "config), with the encoders, decoders and the pose net's convolutions in bfloat16 and the output layers,",
         "the geometry, the losses and every held-out evaluation in float32. It changes the numbers of a run, so",
         "the ratio compares float32 with float32, and the profile's total below uses the bfloat16 figures only",
-        "for the specs whose standard profile asks for it.",
+        "for the specs whose standard profile asks for it. Whether it changes what a standard run finds is measured",
+        "on its own page ([Mixed precision](performance-precision.md), `python benchmarks/precision.py`).",
         "",
         "| Model family | One run alone (all threads) | Two side by side, each (channels-last) | Ratio | "
         "Two side by side, each, with the gradient, allocator and fill levers | Levers alone | Throughput ratio | "
