@@ -193,10 +193,11 @@ def skip_uninitialised_fill() -> None:
     :func:`seed_everything` turns on ``torch.use_deterministic_algorithms``, and with it
     ``torch.utils.deterministic.fill_uninitialized_memory``: a debugging aid that poisons memory a kernel might read
     before writing. Every kernel of a training step writes what it allocates (a read of the poison would turn the
-    losses into NaN), so the fill changes no number, but it costs: in a CPU training step it shows as
-    ``aten::fill_`` under ``resize_`` in ``convolution_backward``, up to about 40 ms a step for the correlation net's
-    full-resolution gradients. ``tests/experiments/test_loop.py`` checks that training with and without the fill
-    gives the same history bit for bit. Call after :func:`seed_everything`."""
+    losses into NaN), so the fill changes no number, but it costs: in a ``torch.profiler`` table of a CPU training
+    step it shows as ``aten::fill_`` under ``resize_`` in ``convolution_backward``, largest for the full-resolution
+    gradients (``benchmarks/experiments.py --only seeds`` measures the whole step with and without the levers).
+    ``tests/experiments/test_loop.py`` checks that training with and without the fill gives the same history bit
+    for bit. Call after :func:`seed_everything`."""
     torch.utils.deterministic.fill_uninitialized_memory = False
 
 
@@ -204,8 +205,9 @@ def mixed_precision(model: torch.nn.Module, device: torch.device) -> int:
     """Train ``model``'s networks in bfloat16 (``optim.precision: bfloat16``); returns how many were switched.
 
     Each part of the model marked as one (:func:`sins.experiments.models._blocks.mixed_part`: the encoders,
-    decoders, the pose net's convolutions, a cost volume's aggregation, a discriminator) runs under ``torch.autocast`` in bfloat16 while the model is in training mode, as mixed-precision training
-    usually does: its convolutions compute in bfloat16 and the activations between them are bfloat16. Layers
+    decoders, the pose net's convolutions, a cost volume's aggregation, a discriminator) runs under
+    ``torch.autocast`` in bfloat16 while the model is in training mode, as mixed-precision training usually does:
+    its convolutions compute in bfloat16 and the activations between them are bfloat16. Layers
     marked as output layers (:func:`sins.experiments.models._blocks.output_layer`: disparity, depth, pose, masks,
     logits, costs) compute in float32 from a float32 copy of their input, and every part hands a float32 result
     to what follows, so the outputs, the weights, the optimiser, the warp and the losses stay in float32. In
@@ -213,7 +215,7 @@ def mixed_precision(model: torch.nn.Module, device: torch.device) -> int:
     through. On a CPU with bfloat16 instructions (AVX512-BF16, AMX) a training step is faster;
     ``benchmarks/experiments.py --only seeds`` measures how much. It changes the numbers of a run (activations
     and gradients inside the parts are rounded to bfloat16's 8 significant bits), so it is part of the run's
-    config and of its key."""
+    config and of its key; ``benchmarks/precision.py`` measures whether it changes what a standard run finds."""
     def enter(mod, args):
         if not mod.training:
             return None
