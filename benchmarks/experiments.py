@@ -275,7 +275,7 @@ def _step_child(name: str, mode: str, steps: int) -> None:
     t = time.perf_counter()
     evaluate(model, held, cfg, torch.device("cpu"))
     print(json.dumps({"step_s": step_s, "eval_s": time.perf_counter() - t, "threads": torch.get_num_threads(),
-                      "bf16_layers": switched}))
+                      "bf16_parts": switched}))
 
 
 def _spawn(name: str, mode: str, steps: int) -> subprocess.Popen:
@@ -313,7 +313,7 @@ def bench_seeds(repeats: int = 3, steps: int = 20) -> dict:
         out["families"][fam] = {
             "spec": name, "alone_step_s": a_step, "alone_eval_s": a_eval, "threads_alone": alone[0]["threads"],
             "side_step_s": s_step, "side_eval_s": s_eval, "side_plain_step_s": p_step,
-            "side_bf16_step_s": b_step, "side_bf16_eval_s": b_eval, "bf16_layers": bf16[0][0]["bf16_layers"],
+            "side_bf16_step_s": b_step, "side_bf16_eval_s": b_eval, "bf16_parts": bf16[0][0]["bf16_parts"],
             "bf16_speedup": s_step / b_step,
             # two runs advance together: throughput per step is half the time each takes
             "ratio": a_step / (s_step / 2), "ratio_plain": a_step / (p_step / 2), "levers": p_step / s_step,
@@ -407,7 +407,7 @@ def print_seeds(sb: dict) -> None:
         print(f"  {fam:34s} alone {f['alone_step_s'] * 1e3:6.1f} ms/step ({f['threads_alone']} threads) | two side by "
               f"side {f['side_plain_step_s'] * 1e3:6.1f} ms/step each ({f['ratio_plain']:.2f}x), with the gradient "
               f"layout, allocator and fill levers {f['side_step_s'] * 1e3:6.1f} ms/step each | ratio {f['ratio']:.2f}x | "
-              f"bfloat16 {f['side_bf16_step_s'] * 1e3:6.1f} ms/step each ({f['bf16_speedup']:.2f}x, {f['bf16_layers']} parts)")
+              f"bfloat16 {f['side_bf16_step_s'] * 1e3:6.1f} ms/step each ({f['bf16_speedup']:.2f}x, {f['bf16_parts']} parts)")
     r = sb["render"]
     print(f"  scene 96x192: rendered {r['render_s']:.2f} s, read from the cache {r['read_s'] * 1e3:.1f} ms")
     p = sb["projection"]
@@ -490,7 +490,7 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
         "|---|---|---|---|---|---|---|---|---|",
         *[f"| {fam} | {f['alone_step_s'] * 1e3:.1f} ms/step | {f['side_plain_step_s'] * 1e3:.1f} ms/step | "
           f"{f['ratio_plain']:.2f}x | {f['side_step_s'] * 1e3:.1f} ms/step | {f['levers']:.2f}x | **{f['ratio']:.2f}x** | "
-          + (f"{f['side_bf16_step_s'] * 1e3:.1f} ms/step | {f['bf16_speedup']:.2f}x |" if f["bf16_layers"] else
+          + (f"{f['side_bf16_step_s'] * 1e3:.1f} ms/step | {f['bf16_speedup']:.2f}x |" if f["bf16_parts"] else
              "— (no convolution) | — |")
           for fam, f in sb["families"].items()],
         "",

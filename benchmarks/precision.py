@@ -9,8 +9,8 @@ trains one experiment (``--spec``, default ``monodepth_stereo``) at its standard
 (default 0-9) in float32 and in bfloat16, all else equal, and compares, seed by seed, the lowest held-out
 synthesis loss, the final depth error and the global verdict of each precision's seeds. The float32 arm reuses
 the committed reference records of its seeds (same config, same run key) and both arms reuse finished runs under
-``build/runs-precision/``, so that only what is missing is trained (about 20 min per 5 seeds and precision on
-2 cores). Results go to ``build/precision/<precision>/``, never to the reference results.
+``build/runs-precision/``, so that only what is missing is trained. Results go to ``build/precision/<precision>/``,
+never to the reference results.
 """
 
 from __future__ import annotations

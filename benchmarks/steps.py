@@ -58,7 +58,7 @@ def compare(shares: list[Fraction]) -> dict:
             if any(r is None for r in recs):
                 raise SystemExit(f"{name}: a committed run record of {variant} is missing")
             records[variant] = recs
-        row = {"steps": steps, "judged_from": start, "shares": {}}
+        row = {"steps": steps, "judged_from": start, "committed": s["verdict"], "shares": {}}
         for share in shares:
             at = int(share * steps) // every * every
             if at <= start + every:  # nothing left to judge
@@ -128,8 +128,7 @@ def write_doc(res: dict, shares: list[Fraction]) -> None:
         for sh in shares:
             c = row["shares"].get(str(sh))
             cells.append("—" if c is None else f"{c['verdicts']['base']['global'][1]} (step {c['step']})")
-        lines.append(f"| {name} | {row['steps']} | {row['judged_from']} | " + " | ".join(cells)
-                     + f" | {next(iter(row['shares'].values()))['verdicts']['base']['global'][0] if row['shares'] else '—'} |")
+        lines.append(f"| {name} | {row['steps']} | {row['judged_from']} | " + " | ".join(cells) + f" | {row['committed']} |")
     lines.append("")
     DOC.write_text("\n".join(lines))
 
