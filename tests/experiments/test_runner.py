@@ -462,3 +462,79 @@ def test_a_run_that_stops_names_its_experiment_configuration_and_seed(tmp_path, 
     with pytest.raises(RunFailed, match=r"^tiny \[base\] seed 0: .*non-finite"):
         run_spec(tiny_spec(), "quick", results=tmp_path / "res", scratch=tmp_path / "scratch", log=lambda m: None)
     assert not (tmp_path / "res" / "tiny").exists()  # nothing half-written
+
+
+def _twin_of_tiny() -> ExperimentSpec:
+    """A spec that trains what tiny's base trains: another name, and a default written out."""
+    spec = tiny_spec(variants={})
+    return tiny_spec(name="twin", variants={}, config={**spec.config, "loss": {"compile": False, "smoothness": 0.0}})
+
+
+def _same_numbers(a: dict, b: dict) -> None:
+    for k in ("history", "landscape", "baseline", "cause_shares", "max_true_disparity"):
+        assert a[k] == b[k], k
+
+
+def test_runs_that_train_the_same_network_are_trained_once_within_a_call(tmp_path):
+    from sins.experiments.runner import RUNS, _hash, read_record, run_specs, training_key
+
+    tiny, twin = tiny_spec(variants={}), _twin_of_tiny()
+    cfg_tiny, cfg_twin = tiny.config_for("quick", 0), twin.config_for("quick", 0)
+    assert cfg_tiny != cfg_twin and training_key(cfg_tiny) == training_key(cfg_twin)
+    assert training_key(tiny_spec().config_for("quick", 0, "smooth")) != training_key(cfg_tiny)  # a real change
+    assert training_key(tiny.config_for("quick", 1)) != training_key(cfg_tiny)  # another seed
+    logs: list[str] = []
+    done = dict(run_specs([tiny, twin], "quick", results=tmp_path / "res", scratch=tmp_path / "scratch",
+                          log=logs.append))
+    assert len(logs) == 6 and set(done) == {"tiny", "twin"}
+    assert list((tmp_path / "scratch" / "quick" / "tiny").glob("*/done.json"))
+    assert not list((tmp_path / "scratch" / "quick" / "twin").glob("*/done.json"))  # nothing trained for the twin
+    for seed in tiny.seeds_for("quick"):
+        a = read_record(tmp_path / "res" / "tiny" / RUNS / f"base-s{seed}.json.gz")
+        b = read_record(tmp_path / "res" / "twin" / RUNS / f"base-s{seed}.json.gz")
+        _same_numbers(a, b)
+        assert b["config_hash"] == _hash(twin.config_for("quick", seed)) != a["config_hash"]
+        assert b["shared_from"] == f"tiny-s{seed}" and b["resolved"]["name"] == f"twin-s{seed}" and "shared_from" not in a
+    assert [r["final_error"] for r in done["tiny"]["per_seed"]] == [r["final_error"] for r in done["twin"]["per_seed"]]
+    timing = json.loads((tmp_path / "scratch" / "quick" / "twin" / "timing.json").read_text())
+    assert timing["reused_runs"] == timing["runs"] == 3
+    again = dict(run_specs([twin], "quick", results=tmp_path / "res", scratch=tmp_path / "scratch2", log=lambda m: None))
+    assert again["twin"]["per_seed"] == done["twin"]["per_seed"]  # its own kept records, now keyed to it
+
+
+def test_a_run_whose_twin_in_another_spec_has_finished_is_not_trained(tmp_path):
+    from sins.experiments.probe import spec_yaml
+    from sins.experiments.runner import RUNS, read_record, run_specs
+
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    tiny, twin = tiny_spec(variants={}), _twin_of_tiny()
+    for spec in (tiny, twin):
+        (folder / f"{spec.name}.yaml").write_text(spec_yaml(spec))
+    first = run_spec(tiny, "quick", results=tmp_path / "res", scratch=tmp_path / "scratch", log=lambda m: None,
+                     folder=folder)
+    shared = run_spec(twin, "quick", results=tmp_path / "res", scratch=tmp_path / "scratch", log=lambda m: None,
+                      folder=folder)
+    assert not list((tmp_path / "scratch" / "quick" / "twin").glob("*/done.json"))
+    assert [r["final_error"] for r in shared["per_seed"]] == [r["final_error"] for r in first["per_seed"]]
+    _same_numbers(read_record(tmp_path / "res" / "twin" / RUNS / "base-s0.json.gz"),
+                  read_record(tmp_path / "res" / "tiny" / RUNS / "base-s0.json.gz"))
+    # without the twin's spec in the folder, the run is trained
+    (folder / "tiny.yaml").unlink()
+    trained = dict(run_specs([twin], "quick", results=tmp_path / "res2", scratch=tmp_path / "scratch", log=lambda m: None,
+                             folder=folder))
+    assert len(list((tmp_path / "scratch" / "quick" / "twin").glob("*/done.json"))) == 3
+    assert [r["final_error"] for r in trained["twin"]["per_seed"]] == pytest.approx([r["final_error"] for r in first["per_seed"]])
+
+
+def test_the_committed_twins_agree_in_every_number():
+    """monodepth_stereo's runs and smoothness_weights' `none` variant train the same network (the same training
+    key); they were trained separately, so their records show that a standard run reproduces exactly."""
+    from sins.experiments.runner import RUNS, read_record, training_key
+
+    stereo, sweep = SPECS["monodepth_stereo"], SPECS["smoothness_weights"]
+    for seed in stereo.seeds_for("standard"):
+        assert training_key(stereo.config_for("standard", seed)) == training_key(sweep.config_for("standard", seed, "none"))
+        a = read_record(RESULTS / "monodepth_stereo" / RUNS / f"base-s{seed}.json.gz")
+        b = read_record(RESULTS / "smoothness_weights" / RUNS / f"none-s{seed}.json.gz")
+        _same_numbers(a, b)

@@ -21,6 +21,13 @@ train them side by side, each with its share of the CPU threads (small convoluti
 better than two); the procedural scenes are rendered once and read back by every later run from
 ``scene_cache``; and 2-D convolutional models train channels-last (:func:`sins.experiments.loop.channels_last`).
 None of this changes what a run computes: a run gives the same numbers whatever ``jobs`` is.
+
+Shared runs: two runs with one :func:`training_key` (their validated configs agree but for the name, which only
+labels a run) train the same network on the same numbers. One of them is trained; the other takes its record,
+re-keyed to its own config and marked ``shared_from``. This holds within one call and across calls: a run whose
+twin in another spec of the spec folder has finished is not trained. (monodepth_stereo's runs and
+smoothness_weights' ``none`` variant are such twins: trained separately at different stops, their records agree
+in every number.)
 """
 from __future__ import annotations
 
@@ -169,6 +176,45 @@ def _hash(cfg: dict) -> str:
     return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def training_key(cfg: dict) -> str:
+    """What a run trains: its validated config (every default filled in) without its ``name``, and its model's
+    code version. Runs with one training key give the same numbers, whichever spec they belong to."""
+    from .config import validate_config
+
+    try:
+        d = json.loads(validate_config(cfg).model_dump_json())
+    except Exception:  # the run itself reports a bad config, naming its field
+        d = dict(cfg)
+    d.pop("name", None)
+    return _hash(d)
+
+
+def finished_record(cfg: dict, folder: Path, record: Path | None) -> dict[str, Any] | None:
+    """The record of ``cfg``'s finished run, from ``folder/done.json`` or the kept ``record``, or None."""
+    key = _hash(cfg)
+    done = folder / DONE
+    if done.is_file():
+        try:
+            rec = json.loads(done.read_text())
+        except (OSError, ValueError):
+            rec = {}
+        if rec.get("config_hash") == key:
+            return rec
+    kept = read_record(record) if record is not None and record.is_file() else None
+    if kept is not None and kept.get("config_hash") == key:
+        return kept
+    return None
+
+
+def shared_record(rec: dict[str, Any], cfg: dict) -> dict[str, Any]:
+    """A twin's record (see :func:`training_key`) as the record of ``cfg``'s run: its own key and name, and
+    ``shared_from`` naming the run that was trained."""
+    out = {k: v for k, v in rec.items() if k != "reused"}
+    source = rec.get("shared_from") or (rec.get("resolved") or {}).get("name")
+    out.update(config_hash=_hash(cfg), shared_from=source, resolved={**(rec.get("resolved") or {}), "name": cfg.get("name")})
+    return out
+
+
 def read_record(path: Path) -> dict[str, Any] | None:
     """A kept run record (gzipped JSON), or None where there is none or it cannot be read."""
     import gzip
@@ -200,15 +246,12 @@ def run_one(cfg: dict, folder: Path, min_heldout: int = RULE.min_heldout, log=pr
 
     done = folder / DONE
     key = _hash(cfg)
-    kept = read_record(record) if record is not None and record.is_file() else None
-    if done.is_file():
-        rec = json.loads(done.read_text())
-        if rec.get("config_hash") == key:
-            if record is not None and (kept or {}).get("config_hash") != key:
-                keep_record(record, rec)
-            return {**rec, "reused": True}  # finished before: not trained again
-    if kept is not None and kept.get("config_hash") == key:
-        return {**kept, "reused": True}  # finished on another machine (a committed record): not trained again
+    rec = finished_record(cfg, folder, record)
+    if rec is not None:  # finished before, here or on another machine (a committed record): not trained again
+        kept = read_record(record) if record is not None and record.is_file() else None
+        if record is not None and (kept or {}).get("config_hash") != key:
+            keep_record(record, rec)  # finished in the scratch folder: keep its record in the results too
+        return {**rec, "reused": True}
     resume = (folder / CHECKPOINT).is_file() and (folder / "config_hash").is_file() and \
         (folder / "config_hash").read_text() == key
     folder.mkdir(parents=True, exist_ok=True)
@@ -463,6 +506,76 @@ def _records(tasks: list[tuple], jobs: int):
                 yield futures[f], e
 
 
+def _share(tasks: list[tuple], specs: list[ExperimentSpec], profile: str, scratch, data_root, folder, results):
+    """Which tasks train (``train_idx``), which take the record of a task of this call with their training key
+    (``twins``: trained task -> its twins) and which take a finished twin's record from another spec of
+    ``folder`` (``ready``: task -> record). A task with its own finished record always uses that."""
+    from .specs import load_specs
+
+    def own(t: tuple) -> dict[str, Any] | None:
+        return finished_record(t[0], Path(t[1]), None if t[4] is None else Path(t[4]))
+
+    first: dict[str, int] = {}
+    train_idx: list[int] = []
+    twins: dict[int, list[int]] = {}
+    missing: list[int] = []
+    for i, t in enumerate(tasks):
+        k = training_key(t[0])
+        if own(t) is not None:
+            train_idx.append(i)  # reused in its worker, at once
+            first.setdefault(k, i)
+        elif k in first:
+            twins.setdefault(first[k], []).append(i)
+        else:
+            first[k] = i
+            train_idx.append(i)
+            missing.append(i)
+    ready: dict[int, dict[str, Any]] = {}
+    if not missing or not Path(folder).is_dir():
+        return train_idx, twins, ready
+    here = {spec.name for spec in specs}
+    elsewhere: dict[str, list[tuple]] = {}
+    for name, spec in load_specs(folder)[0].items():
+        if name in here or profile not in spec.profiles:
+            continue
+        other_seeds = spec.seeds_for(profile)
+        try:
+            _, other = _plan(spec, profile, scratch, data_root, other_seeds, None, results)
+        except Exception:  # a spec that cannot plan this profile has no twin to offer
+            continue
+        for t in other:
+            elsewhere.setdefault(training_key(t[0]), []).append(t)
+    for i in missing:
+        for t in elsewhere.get(training_key(tasks[i][0]), []):
+            rec = own(t)
+            if rec is not None:
+                ready[i] = shared_record(rec, tasks[i][0])
+                train_idx.remove(i)
+                break
+    return train_idx, twins, ready
+
+
+def _shared_results(tasks: list[tuple], train_idx: list[int], twins: dict[int, list[int]],
+                    ready: dict[int, dict[str, Any]], jobs: int):
+    """Yield ``(index, record or exception)`` of every task: the twins' records first, then each trained task's
+    and, with it, its twins' (kept in their own results folders)."""
+    for i, rec in ready.items():
+        if tasks[i][4] is not None:
+            keep_record(Path(tasks[i][4]), rec)
+        yield i, {**rec, "reused": True}
+    for n, rec in _records([tasks[i] for i in train_idx], jobs):
+        i = train_idx[n]
+        yield i, rec
+        for j in twins.get(i, []):
+            if isinstance(rec, BaseException):
+                yield j, rec
+                continue
+            shared = shared_record(rec, tasks[j][0])
+            if tasks[j][4] is not None:
+                keep_record(Path(tasks[j][4]), shared)
+            yield j, {**shared, "reused": True}
+
+
 def run_name(variant: str | None, seed: int) -> str:
     return f"{variant or BASE}-s{seed}"
 
@@ -508,7 +621,8 @@ def run_specs(specs: list[ExperimentSpec], profile: str = "quick", results: str 
         owner += [(k, j) for j in range(len(plan))]
         tasks += spec_tasks
     done: list[dict[int, dict[str, Any]]] = [{} for _ in specs]
-    for i, rec in _records(tasks, jobs):
+    train_idx, twins, ready = _share(tasks, specs, profile, scratch, data_root, folder, results)
+    for i, rec in _shared_results(tasks, train_idx, twins, ready, jobs):
         k, j = owner[i]
         spec, (plan, spec_seeds) = specs[k], plans[k]
         variant, seed = plan[j]
