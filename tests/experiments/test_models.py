@@ -146,3 +146,21 @@ def test_decoder_upsampling_hands_back_a_dense_gradient_and_the_same_numbers(lay
     assert not seen[1].is_contiguous(memory_format=layout) or layout == torch.contiguous_format
     fmt = _blocks._DenseGrad.backward(type("Ctx", (), {"fmt": layout})(), seen[1])
     assert fmt.is_contiguous(memory_format=layout) and torch.equal(fmt, seen[1])
+
+
+def test_a_zero_pose_init_starts_at_the_identity_and_leaves_every_other_weight_as_drawn():
+    from sins.experiments.models.depthpose import DepthPose
+
+    torch.manual_seed(3)
+    default = DepthPose(width=4)
+    torch.manual_seed(3)
+    zero = DepthPose(width=4, pose_init="zero")
+    a, b = torch.rand(2, 3, 32, 64), torch.rand(2, 3, 32, 64)
+    assert torch.equal(zero.pose(a, b), torch.eye(4).expand(2, 4, 4))
+    assert not torch.equal(default.pose(a, b), torch.eye(4).expand(2, 4, 4))
+    for (n, p), (m, q) in zip(default.named_parameters(), zero.named_parameters()):
+        assert n == m and (torch.equal(p, q) or n.startswith("pose.out."))
+    zero.pose(a, b)[:, :3, 3].sum().backward()  # the identity is not a dead end: the output layer gets a gradient
+    assert zero.pose.out.bias.grad.abs().sum() > 0 and torch.isfinite(zero.pose.out.weight.grad).all()
+    with pytest.raises(ValueError, match="pose_init 'small' is not one of random, zero"):
+        DepthPose(width=4, pose_init="small")

@@ -37,6 +37,8 @@ def invert_rigid(T: torch.Tensor) -> torch.Tensor:
 
 
 POSE_ORDERS = ("temporal", "target_first")
+#: how the pose net's output layer starts: PyTorch's default (random), or at zero (the identity transform)
+POSE_INITS = ("random", "zero")
 
 
 class PoseNet(nn.Module):
@@ -45,15 +47,20 @@ class PoseNet(nn.Module):
     ``levels`` stride-2 convolutions, then a 1 x 1 convolution averaged over the image (SfMLearner's pose net
     has seven)."""
 
-    def __init__(self, width: int = 16, scale: float = 0.01, levels: int = 3):
+    def __init__(self, width: int = 16, scale: float = 0.01, levels: int = 3, init: str = "random"):
         super().__init__()
         if levels < 3:
             raise ValueError(f"the pose network needs at least 3 levels, got {levels}")
+        if init not in POSE_INITS:
+            raise ValueError(f"pose_init {init!r} is not one of {', '.join(POSE_INITS)}")
         self.scale = scale
         deeper = [conv(4 * width, 4 * width, 2) for _ in range(levels - 3)]
         self.net = mixed_part(nn.Sequential(conv(6, width, 2), conv(width, 2 * width, 2), conv(2 * width, 4 * width, 2),
                                             *deeper))
         self.out = output_layer(nn.Conv2d(4 * width, 6, 1))
+        if init == "zero":  # drawn as usual first, so that every other weight of the model starts the same
+            nn.init.zeros_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
 
     def forward(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
         v = self.out(self.net(torch.cat([target, source], 1))).mean((2, 3)) * self.scale
@@ -77,7 +84,7 @@ class DepthPose(nn.Module):
 
     def __init__(self, width: int = 16, min_depth: float = 0.1, max_depth: float = 100.0, explain: bool = False,
                  pose_scale: float = 0.01, uncertainty: bool = False, levels: int = 3, pose_levels: int = 3,
-                 pose_order: str = "temporal"):
+                 pose_order: str = "temporal", pose_init: str = "random"):
         super().__init__()
         if pose_order not in POSE_ORDERS:
             raise ValueError(f"pose_order {pose_order!r} is not one of {', '.join(POSE_ORDERS)}")
@@ -89,7 +96,7 @@ class DepthPose(nn.Module):
         self.dec = Decoder(width, channels=2 if uncertainty else 1, levels=levels)
         #: the target's predicted uncertainty of the last forward pass (None without the head)
         self.last_uncertainty: torch.Tensor | None = None
-        self.pose = PoseNet(width, scale=pose_scale, levels=pose_levels)
+        self.pose = PoseNet(width, scale=pose_scale, levels=pose_levels, init=pose_init)
         # SfMLearner's explainability head: per source frame, a per-pixel weight in (0, 1)
         self.mask = mixed_part(nn.Sequential(conv(6, width), conv(width, width),
                                             output_layer(nn.Conv2d(width, 1, 3, 1, 1)))) if explain else None
