@@ -519,6 +519,15 @@ def test_a_run_whose_twin_in_another_spec_has_finished_is_not_trained(tmp_path):
     assert [r["final_error"] for r in shared["per_seed"]] == [r["final_error"] for r in first["per_seed"]]
     _same_numbers(read_record(tmp_path / "res" / "twin" / RUNS / "base-s0.json.gz"),
                   read_record(tmp_path / "res" / "tiny" / RUNS / "base-s0.json.gz"))
+    # two twins in one call whose run another spec of the folder finished: both take its record, none trains
+    third, fourth = (tiny_spec(name=n, variants={}, config={**tiny.config, "loss": {"compile": False, "l1": 0.0}})
+                     for n in ("third", "fourth"))
+    both = dict(run_specs([third, fourth], "quick", results=tmp_path / "res", scratch=tmp_path / "scratch",
+                          log=lambda m: None, folder=folder))
+    assert set(both) == {"third", "fourth"}
+    assert not [d for n in ("third", "fourth") for d in (tmp_path / "scratch" / "quick" / n).glob("*/done.json")]
+    for name in ("third", "fourth"):
+        assert [r["final_error"] for r in both[name]["per_seed"]] == [r["final_error"] for r in first["per_seed"]]
     # without the twin's spec in the folder, the run is trained
     (folder / "tiny.yaml").unlink()
     trained = dict(run_specs([twin], "quick", results=tmp_path / "res2", scratch=tmp_path / "scratch", log=lambda m: None,

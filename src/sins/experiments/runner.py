@@ -559,12 +559,7 @@ def _shared_results(tasks: list[tuple], train_idx: list[int], twins: dict[int, l
                     ready: dict[int, dict[str, Any]], jobs: int):
     """Yield ``(index, record or exception)`` of every task: the twins' records first, then each trained task's
     and, with it, its twins' (kept in their own results folders)."""
-    for i, rec in ready.items():
-        if tasks[i][4] is not None:
-            keep_record(Path(tasks[i][4]), rec)
-        yield i, {**rec, "reused": True}
-    for n, rec in _records([tasks[i] for i in train_idx], jobs):
-        i = train_idx[n]
+    def with_twins(i: int, rec):
         yield i, rec
         for j in twins.get(i, []):
             if isinstance(rec, BaseException):
@@ -574,6 +569,13 @@ def _shared_results(tasks: list[tuple], train_idx: list[int], twins: dict[int, l
             if tasks[j][4] is not None:
                 keep_record(Path(tasks[j][4]), shared)
             yield j, {**shared, "reused": True}
+
+    for i, rec in ready.items():
+        if tasks[i][4] is not None:
+            keep_record(Path(tasks[i][4]), rec)
+        yield from with_twins(i, {**rec, "reused": True})
+    for n, rec in _records([tasks[i] for i in train_idx], jobs):
+        yield from with_twins(train_idx[n], rec)
 
 
 def run_name(variant: str | None, seed: int) -> str:
