@@ -519,8 +519,8 @@ def _share(tasks: list[tuple], specs: list[ExperimentSpec], profile: str, scratc
     train_idx: list[int] = []
     twins: dict[int, list[int]] = {}
     missing: list[int] = []
-    for i, t in enumerate(tasks):
-        k = training_key(t[0])
+    keys = [training_key(t[0]) for t in tasks]
+    for i, (t, k) in enumerate(zip(tasks, keys)):
         if own(t) is not None:
             train_idx.append(i)  # reused in its worker, at once
             first.setdefault(k, i)
@@ -546,7 +546,7 @@ def _share(tasks: list[tuple], specs: list[ExperimentSpec], profile: str, scratc
         for t in other:
             elsewhere.setdefault(training_key(t[0]), []).append(t)
     for i in missing:
-        for t in elsewhere.get(training_key(tasks[i][0]), []):
+        for t in elsewhere.get(keys[i], []):
             rec = own(t)
             if rec is not None:
                 ready[i] = shared_record(rec, tasks[i][0])
