@@ -93,6 +93,17 @@ def test_claim4_compares_each_regulariser_with_its_twin():
     assert c["status"] == "not confirmed" and any(n["twin"] == "md" for n in c["numbers"])
 
 
+def test_claim4_pairs_a_variant_with_the_twin_specs_variant_of_the_same_name():
+    reg = res("gc", "failed", twin="md", claims=(4,),
+              variants={"warm": variant("diverges"), "only_here": variant("consistent")})
+    md = res("md", "consistent", variants={"warm": variant("diverges")})
+    c = A.claim_regularisers({"gc": reg, "md": md})
+    pairs = {(n["regularised"], n["twin"]) for n in c["numbers"]}
+    labels = {(x["experiment"], x["config"]): x["label"] for x in A.configurations({"gc": reg, "md": md})}
+    assert pairs == {(labels[("gc", "base")], labels[("md", "base")]), (labels[("gc", "warm")], labels[("md", "warm")])}
+    assert c["status"] == "confirmed"  # the twin's warm variant diverges and so does the regularised one's
+
+
 def test_claim5_only_counts_the_common_objective():
     census = res("census_stereo", "consistent", arch=("correlation-2d",), terms={"census": 1.0},
                  variants={"ssim_l1": variant("diverges", loss={"photometric": 1.0, "census": 0.0})})

@@ -271,3 +271,33 @@ def test_keep_freed_memory_reuses_blocks_instead_of_faulting_fresh_pages():
     assert out["on"][0] is True
     assert out["on"][1] <= 1.1 * pages, out  # the block is faulted in once, then reused
     assert out["off"][1] > 3 * out["on"][1], out  # glibc gives the memory back and faults it in again
+
+
+def tiny_video(**over):
+    cfg = yaml.safe_load((CONFIGS / "tiny_video.yaml").read_text())
+    cfg.update(steps=3, eval_every=1, checkpoint_every=1, **over)
+    return cfg
+
+
+def test_auto_mask_from_trains_its_first_steps_without_the_auto_mask(tmp_path):
+    loss = {"smoothness": 0.001, "compile": False}
+    without = T.train(tiny_video(loss={**loss, "auto_mask": False}), tmp_path / "without", progress=False)
+    warm = T.train(tiny_video(loss={**loss, "auto_mask_from": 2}), tmp_path / "warm", progress=False)
+    masked = T.train(tiny_video(loss=loss), tmp_path / "masked", progress=False)
+    depth = lambda r: [h["abs_rel"] for h in r["history"]]  # noqa: E731
+    assert depth(warm)[:3] == depth(without)[:3]  # steps 1 and 2 trained without the auto-mask, bit for bit
+    assert depth(warm)[3] != depth(without)[3]  # step 3 with it
+    assert depth(masked)[1] != depth(without)[1]  # the auto-mask changes a step here at all
+    # the held-out trained objective is the configured one, auto-mask included, at every evaluation
+    assert warm["history"][1]["heldout_lsyn_trained"] != without["history"][1]["heldout_lsyn_trained"]
+
+
+@pytest.mark.parametrize("over, match", [
+    ({"loss": {"auto_mask": False, "auto_mask_from": 2, "compile": False}}, "needs task 'video' with loss.min_reprojection and loss.auto_mask"),
+    ({"loss": {"auto_mask_from": 3, "compile": False}}, r"loss.auto_mask_from \(3\) must be below steps \(3\)"),
+])
+def test_auto_mask_from_is_refused_where_it_cannot_apply(over, match):
+    with pytest.raises(ValueError, match=match):
+        validate_config(tiny_video(**over))
+    with pytest.raises(ValueError, match="needs task 'video'"):
+        validate_config(tiny(loss={"auto_mask_from": 2, "compile": False}))

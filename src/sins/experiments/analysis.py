@@ -27,7 +27,8 @@ Claim rules (each returns ``confirmed``, ``not confirmed`` or ``inconclusive`` w
    repetitive) measured in at least ``MIN_SCENES`` scenes; not confirmed when it lies at or below 0
    for all of them; else inconclusive (the causes that pass are named).
 4. **Regularisers**, each regularised configuration against its unregularised twin (same data,
-   seeds and steps): wherever the twin diverges (globally or in a cause), does the regularised one
+   seeds and steps; a spec's base against its twin spec's base, and a variant against the twin spec's
+   variant of the same name, or a spec's configurations against its own ``twin_variant``): wherever the twin diverges (globally or in a cause), does the regularised one
    still diverge there? Confirmed when it does in every such place; not confirmed when a regulariser
    makes one of them consistent; inconclusive when the twin diverges nowhere (nothing to remove) or
    the results are mixed.
@@ -318,8 +319,8 @@ def claim_regularisers(results: dict[str, dict]) -> dict[str, Any]:
             for (e, cfg), c in confs.items():
                 if e == name and cfg != twin_variant:
                     pairs.append((c, t))
-        elif twin and (twin, BASE) in confs and (name, BASE) in confs:
-            pairs.append((confs[(name, BASE)], confs[(twin, BASE)]))
+        elif twin:  # the base against the twin's base, a variant against the twin's variant of the same name
+            pairs += [(c, confs[(twin, cfg)]) for (e, cfg), c in confs.items() if e == name and (twin, cfg) in confs]
     nums, kept, removed, nothing = [], [], [], []
     fam = surviving(list({t["label"]: t for _r, t in pairs}.values()))
     for reg, twin in pairs:

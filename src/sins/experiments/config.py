@@ -149,6 +149,10 @@ class LossConfig(_Strict):
                                    "the comparison (VFDepth's intensity alignment)")
     min_reprojection: bool = True
     auto_mask: bool = True
+    auto_mask_from: int = Field(0, ge=0, description="video, with auto_mask: the training step from which the auto-mask "
+                                "applies; the steps before it take the per-pixel minimum over the warped sources alone "
+                                "(a warm-up that Monodepth2 does not have; benchmarks/pose_remedies.py measures it). "
+                                "Held-out evaluations always use the auto-mask. 0: from the first step")
     compile: bool = Field(True, description="torch.compile the photometric kernels (off: eager, faster start-up)")
 
 
@@ -206,6 +210,12 @@ class Config(_Strict):
                       if getattr(self.loss, k) not in (None, 0.0, False)]
         if video_only and self.task != "video":
             raise ValueError(f"loss.{video_only[0]} is defined on monocular video (task 'video'), not on {self.task!r}")
+        if self.loss.auto_mask_from and not (self.task == "video" and self.loss.auto_mask and self.loss.min_reprojection):
+            raise ValueError("loss.auto_mask_from delays the auto-mask of the per-pixel minimum: it needs task 'video' "
+                             "with loss.min_reprojection and loss.auto_mask true")
+        if self.loss.auto_mask_from and self.loss.auto_mask_from >= self.steps:
+            raise ValueError(f"loss.auto_mask_from ({self.loss.auto_mask_from}) must be below steps ({self.steps}), or "
+                             "the auto-mask never applies")
         if self.loss.explainability and self.loss.min_reprojection:
             raise ValueError("loss.explainability weights each source's error: set loss.min_reprojection to false")
         if bool(self.loss.distillation) != bool(self.distill_from):

@@ -337,6 +337,8 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
     if dd.world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dd.local_rank] if device.type == "cuda" else None)
     objective = objective_for(cfg.task)
+    # the steps before loss.auto_mask_from train without the auto-mask (held-out evaluations keep cfg's)
+    warm_cfg = cfg.model_copy(update={"loss": cfg.loss.model_copy(update={"auto_mask": False})})
     last_good = step if ckpt_path.is_file() else None
 
     def checkpoint(s: int) -> None:
@@ -370,7 +372,8 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
             if teacher is not None:
                 b["teacher"] = teacher_prediction(teacher, b, cfg.task)
             net.train()
-            loss = (pretraining_objective if step < cfg.pretrain_steps else objective)(net, b, cfg).loss
+            step_cfg = warm_cfg if step < cfg.loss.auto_mask_from else cfg
+            loss = (pretraining_objective if step < cfg.pretrain_steps else objective)(net, b, step_cfg).loss
             if not torch.isfinite(loss):
                 where = f"{ckpt_path} (step {last_good})" if last_good is not None else "none (no checkpoint written yet)"
                 raise NonFiniteLoss(f"non-finite training loss ({float(loss.detach())}) at step {step + 1}; last good checkpoint: {where}")
