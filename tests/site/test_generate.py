@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import pytest
 
@@ -86,7 +87,8 @@ def test_experiment_results_show_verdicts(test_catalog, tmp_path):
     res.mkdir(parents=True)
     (res / "fig.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (res / "summary.json").write_text(json.dumps({"name": "ssim-probe", "title": "SSIM probe", "tests": ["ssim"], "verdict": "diverges",
-                                                  "command": "sins run ssim-probe", "figures": ["fig.png", "../../escape.png"], "numbers": {"epe": 1.5}}))
+                                                  "command": "sins run ssim-probe", "figures": ["fig.png", "../../escape.png"], "numbers": {"epe": 1.5},
+                                                  "variants": {"warm_up": {"verdict": "consistent", "overrides": {"loss": {"l1": 1.0}}}}}))
     out = build_site(tmp_path / "out", test_catalog, tmp_path / "results")
     exp = html.unescape((out / "experiments" / "index.html").read_text())
     assert "diverges" in exp and 'href="../experiments/ssim-probe/"' in exp
@@ -94,8 +96,9 @@ def test_experiment_results_show_verdicts(test_catalog, tmp_path):
     assert "sins run ssim-probe" in one and "diverges" in one and 'src="fig.png"' in one
     assert (out / "experiments" / "ssim-probe" / "fig.png").is_file()
     assert not (out / "escape.png").exists() and not list(out.rglob("escape.png"))
-    assert "diverges" in (out / "taxonomy" / "losses" / "ssim" / "index.html").read_text()
-    assert "diverges" in (out / "papers" / "delta2019both" / "index.html").read_text()
+    for page in (out / "taxonomy" / "losses" / "ssim" / "index.html", out / "papers" / "delta2019both" / "index.html"):
+        text = html.unescape(page.read_text())  # the global verdict, then each variant's
+        assert re.search(r">diverges</span> \(variants: <code>warm_up</code> <span[^>]*>consistent</span>\)", text), page
 
 
 def test_mixed_profiles_say_which_results_are_the_reference(test_catalog, tmp_path):
