@@ -46,18 +46,32 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "site" / "docs" / "performance.md"
 SEEDS_DOC = ROOT / "site" / "docs" / "performance-seeds.md"
+# the last seeds measurement (per-family step and evaluation times, rendering), so that the projection can be
+# recomputed after the specs change (``--only seeds --reproject``) without measuring again on a quiet machine
+SEEDS_FIGURES = ROOT / "build" / "benchmark-seeds.json"
 
 
 def machine() -> str:
+    """The CPU as the figures depend on it: its name, its vector instructions as torch's kernels use them, and
+    whether it does bfloat16 arithmetic natively (without, the bfloat16 columns are emulated and several
+    times slower than float32)."""
     cpu = platform.processor() or platform.machine()
+    flags: set[str] = set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and cpu in {platform.processor(), platform.machine()}:
+                cpu = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} logical cores, torch {torch.__version__} ({torch.get_num_threads()} threads), Python {platform.python_version()}"
+    bf16 = "unknown" if not flags else ("yes" if flags & {"avx512_bf16", "amx_bf16"} else "no")
+    return (
+        f"{cpu}, {os.cpu_count()} logical cores, vector instructions {torch.backends.cpu.get_cpu_capability()}, "
+        f"native bfloat16 {bf16}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"Python {platform.python_version()}"
+    )
 
 
 def _median_fwd_bwd(fns: dict, x: torch.Tensor, repeats: int) -> dict[str, float]:
@@ -567,6 +581,8 @@ def main() -> None:
     ap.add_argument("--step-child")
     ap.add_argument("--mode", choices=["alone", "side-plain", "side", "side-bf16"])
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--reproject", action="store_true",
+                    help="with --only seeds: recompute the projection from the last measured figures")
     a = ap.parse_args()
     if a.child:
         _child(a.child, a.hypotheses)
@@ -576,8 +592,21 @@ def main() -> None:
         return
     mach = machine()
     print("machine:", mach)
+    if a.reproject and a.only != "seeds":
+        ap.error("--reproject goes with --only seeds")
     if a.only == "seeds":
-        sb = bench_seeds(steps=a.steps)
+        if a.reproject:
+            if not SEEDS_FIGURES.is_file():
+                ap.error(f"--reproject needs {SEEDS_FIGURES.relative_to(ROOT)}, which `--only seeds` writes")
+            saved = json.loads(SEEDS_FIGURES.read_text())
+            mach, sb = saved["machine"], {"families": saved["families"], "render": saved["render"]}
+            sb["projection"], sb["measured"] = project_standard(sb), measured_standard()
+            print("reprojected from the figures measured on", mach)
+        else:
+            sb = bench_seeds(steps=a.steps)
+            SEEDS_FIGURES.parent.mkdir(parents=True, exist_ok=True)
+            SEEDS_FIGURES.write_text(json.dumps({"machine": mach, "families": sb["families"], "render": sb["render"]},
+                                                indent=1))
         print_seeds(sb)
         if a.write:
             write_seeds_doc(sb, mach)
