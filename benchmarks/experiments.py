@@ -485,7 +485,10 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
         "How the standard profile fits its budget on a small CPU, measured side by side in one run",
         "(`python benchmarks/experiments.py --only seeds --write`).",
         "",
-        f"Machine: {mach}.",
+        f"Machine: {mach}. Every figure below is this machine's: on a CPU without AVX-512 the steps take about",
+        "twice as long and bfloat16 is emulated, several times slower than float32. After a spec changes,",
+        "`--only seeds --reproject --write` recomputes the projection from the figures last measured (kept in",
+        "`build/benchmark-seeds.json`) without measuring again.",
         "",
         "The runs of an experiment (its seeds and variants) are independent. `sins experiments run --jobs 2` trains two",
         "at once in worker processes with one CPU thread each (small convolutions use one core far better than two),",
@@ -541,32 +544,37 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
     if sb["measured"]:
         def projected(k: str, v: dict) -> float:
             # the projection gives each experiment two workers; one run with --jobs 1 had one of them (two
-            # experiments were trained at once, one worker each), so it is projected to take twice as long
-            return p["per_spec"].get(k, {}).get("now_s", 0.0) * 2 / max(1, int(v.get("jobs", 1)))
+            # experiments were trained at once, one worker each), so it is projected to take twice as long.
+            # Runs reused from finished records cost next to nothing: only the trained ones are projected.
+            runs = int(v.get("runs") or 0)
+            trained = (runs - int(v.get("reused_runs") or 0)) / runs if runs else 1.0
+            return p["per_spec"].get(k, {}).get("now_s", 0.0) * trained * 2 / max(1, int(v.get("jobs", 1)))
 
-        def whole(v: dict) -> bool:  # every run trained from scratch in this call: a wall time to compare
-            return not int(v.get("reused_runs") or 0) and not int(v.get("resumed_runs") or 0)
+        def comparable(v: dict) -> bool:  # no run resumed from a checkpoint: a wall time to compare
+            return not int(v.get("resumed_runs") or 0)
 
         def against(k: str, v: dict) -> str:
             proj = projected(k, v)
-            if not whole(v):
-                return "— (runs reused or resumed)"
+            if not comparable(v):
+                return "— (runs resumed from a checkpoint)"
             return f"{v['wall_s'] / proj:.2f}x" if proj else "—"
 
         meas = sb["measured"]
-        full = {k: v for k, v in meas.items() if whole(v)}
+        full = {k: v for k, v in meas.items() if comparable(v)}
         tot = sum(v["wall_s"] for v in full.values())
         proj = sum(projected(k, v) for k, v in full.items())
         lines += ["Measured wall time of the standard runs finished on this machine (the whole `sins experiments run`, with",
                   "its evaluations, final landscapes and whatever else ran on the machine at the time), against the",
-                  "projection above (which gives an experiment both workers; an experiment run with `--jobs 1` shared",
-                  "the machine with another one, one worker each, and is projected at twice its time; runs finished before",
-                  "(reused) or resumed from a checkpoint make an experiment's wall time shorter than a full one):", "",
+                  "projection above for the runs that call trained (which gives an experiment both workers; an",
+                  "experiment run with `--jobs 1` shared the machine with another one, one worker each, and is projected",
+                  "at twice its time; runs finished before are reused at next to no cost, and a run resumed from a",
+                  "checkpoint makes an experiment's wall time shorter than its projection; experiments run in one call",
+                  "share its pool of workers, so each one's wall time overlaps the others' and their sum compares best):", "",
                   "| Experiment | Runs | Reused / resumed | Jobs | Wall time | Measured / projected |",
                   "|---|---|---|---|---|---|",
                   *[f"| {k} | {v.get('runs', '?')} | {v.get('reused_runs', '?')} / {v.get('resumed_runs', '?')} | "
                     f"{v.get('jobs', 1)} | {v['wall_s'] / 60:.0f} min | {against(k, v)} |" for k, v in meas.items()], "",
-                  f"Summed over the {len(full)} experiments whose runs all trained from scratch in one call: "
+                  f"Summed over the {len(full)} experiments with no run resumed from a checkpoint: "
                   f"{tot / 3600:.2f} h measured against {proj / 3600:.2f} h projected"
                   + (f" ({tot / proj:.2f}x)" + (": the projection above is a lower bound." if tot > proj else ".") if proj else "."), ""]
     SEEDS_DOC.write_text("\n".join(lines))
