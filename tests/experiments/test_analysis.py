@@ -93,6 +93,21 @@ def test_claim4_compares_each_regulariser_with_its_twin():
     assert c["status"] == "not confirmed" and any(n["twin"] == "md" for n in c["numbers"])
 
 
+def test_claim4_pairs_a_variant_with_its_own_twin_variant_where_the_spec_has_one():
+    # base against `without`; `warm` against `warm_without` (the same change without the term), not against `without`
+    r = res("ba", "diverges", twin_variant="without", claims=(4,),
+            variants={"without": variant("consistent"), "warm": variant("consistent"),
+                      "warm_without": variant("diverges")})
+    c = A.claim_regularisers({"ba": r})
+    pairs = {(n["regularised"], n["twin"]) for n in c["numbers"]}
+    assert pairs == {("ba", "ba [without]"), ("ba [warm]", "ba [warm_without]")}
+    assert c["status"] == "not confirmed"  # the warm-up's twin diverges and its regularised config is consistent
+    # without its own twin a variant still pairs with the twin variant
+    r["variants"].pop("warm_without")
+    pairs = {(n["regularised"], n["twin"]) for n in A.claim_regularisers({"ba": r})["numbers"]}
+    assert pairs == {("ba", "ba [without]"), ("ba [warm]", "ba [without]")}
+
+
 def test_claim4_pairs_a_variant_with_the_twin_specs_variant_of_the_same_name():
     reg = res("gc", "failed", twin="md", claims=(4,),
               variants={"warm": variant("diverges"), "only_here": variant("consistent")})

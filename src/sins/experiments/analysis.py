@@ -28,7 +28,7 @@ Claim rules (each returns ``confirmed``, ``not confirmed`` or ``inconclusive`` w
    for all of them; else inconclusive (the causes that pass are named).
 4. **Regularisers**, each regularised configuration against its unregularised twin (same data,
    seeds and steps; a spec's base against its twin spec's base, and a variant against the twin spec's
-   variant of the same name, or a spec's configurations against its own ``twin_variant``): wherever the twin diverges (globally or in a cause), does the regularised one
+   variant of the same name, or a spec's configurations against its own ``twin_variant``, a variant ``V`` against ``V_<twin_variant>`` where the spec has one): wherever the twin diverges (globally or in a cause), does the regularised one
    still diverge there? Confirmed when it does in every such place; not confirmed when a regulariser
    makes one of them consistent; inconclusive when the twin diverges nowhere (nothing to remove) or
    the results are mixed.
@@ -315,10 +315,14 @@ def claim_regularisers(results: dict[str, dict]) -> dict[str, Any]:
         twin_variant = r.get("twin_variant") or ""
         twin = r.get("twin") or ""
         if twin_variant and (name, twin_variant) in confs:
-            t = confs[(name, twin_variant)]
+            # a variant V pairs with the variant ``V_<twin_variant>`` (the same change without the term) where the
+            # spec has one, else with the twin variant itself; the twins are not regularised configurations
+            suffix = f"_{twin_variant}"
             for (e, cfg), c in confs.items():
-                if e == name and cfg != twin_variant:
-                    pairs.append((c, t))
+                if e != name or cfg == twin_variant or cfg.endswith(suffix):
+                    continue
+                own = confs.get((name, f"{cfg}{suffix}")) if cfg != BASE else None
+                pairs.append((c, own or confs[(name, twin_variant)]))
         elif twin:  # the base against the twin's base, a variant against the twin's variant of the same name
             pairs += [(c, confs[(twin, cfg)]) for (e, cfg), c in confs.items() if e == name and (twin, cfg) in confs]
     nums, kept, removed, nothing = [], [], [], []
