@@ -55,17 +55,17 @@ def machine() -> str:
     """The CPU as the figures depend on it: its name, its vector instructions as torch's kernels use them, and
     whether it does bfloat16 arithmetic natively (without, the bfloat16 columns are emulated and several
     times slower than float32)."""
-    cpu = platform.processor() or platform.machine()
-    flags: set[str] = set()
+    model, flags = "", set()
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and cpu in {platform.processor(), platform.machine()}:
-                cpu = value.strip()
-            elif key.strip() == "flags" and not flags:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():  # the first processor's lines
+            key, _, value = (part.strip() for part in line.partition(":"))
+            if key == "model name" and not model:
+                model = value
+            elif key == "flags" and not flags:
                 flags = set(value.split())
     except OSError:
         pass
+    cpu = model or platform.processor() or platform.machine()
     bf16 = "unknown" if not flags else ("yes" if flags & {"avx512_bf16", "amx_bf16"} else "no")
     return (
         f"{cpu}, {os.cpu_count()} logical cores, vector instructions {torch.backends.cpu.get_cpu_capability()}, "
@@ -485,8 +485,7 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
         "How the standard profile fits its budget on a small CPU, measured side by side in one run",
         "(`python benchmarks/experiments.py --only seeds --write`).",
         "",
-        f"Machine: {mach}. Every figure below is this machine's: on a CPU without AVX-512 the steps take about",
-        "twice as long and bfloat16 is emulated, several times slower than float32. After a spec changes,",
+        f"Machine: {mach}. Every figure below is this machine's. After a spec changes,",
         "`--only seeds --reproject --write` recomputes the projection from the figures last measured (kept in",
         "`build/benchmark-seeds.json`) without measuring again.",
         "",

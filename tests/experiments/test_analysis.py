@@ -102,10 +102,12 @@ def test_claim4_pairs_a_variant_with_its_own_twin_variant_where_the_spec_has_one
     pairs = {(n["regularised"], n["twin"]) for n in c["numbers"]}
     assert pairs == {("ba", "ba [without]"), ("ba [warm]", "ba [warm_without]")}
     assert c["status"] == "not confirmed"  # the warm-up's twin diverges and its regularised config is consistent
-    # without its own twin a variant still pairs with the twin variant
+    # without its own twin a variant still pairs with the twin variant, and a name that merely ends in
+    # `_without` (no `lone` configuration beside it) is a regularised configuration, not a twin
     r["variants"].pop("warm_without")
+    r["variants"]["lone_without"] = variant("consistent")
     pairs = {(n["regularised"], n["twin"]) for n in A.claim_regularisers({"ba": r})["numbers"]}
-    assert pairs == {("ba", "ba [without]"), ("ba [warm]", "ba [without]")}
+    assert pairs == {("ba", "ba [without]"), ("ba [warm]", "ba [without]"), ("ba [lone_without]", "ba [without]")}
 
 
 def test_claim4_pairs_a_variant_with_the_twin_specs_variant_of_the_same_name():

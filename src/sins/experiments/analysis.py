@@ -318,11 +318,12 @@ def claim_regularisers(results: dict[str, dict]) -> dict[str, Any]:
             # a variant V pairs with the variant ``V_<twin_variant>`` (the same change without the term) where the
             # spec has one, else with the twin variant itself; the twins are not regularised configurations
             suffix = f"_{twin_variant}"
-            for (e, cfg), c in confs.items():
-                if e != name or cfg == twin_variant or cfg.endswith(suffix):
-                    continue
-                own = confs.get((name, f"{cfg}{suffix}")) if cfg != BASE else None
-                pairs.append((c, own or confs[(name, twin_variant)]))
+            mine = [cfg for e, cfg in confs if e == name]
+            twins = {twin_variant} | {f"{v}{suffix}" for v in mine if v != BASE}
+            for cfg in mine:
+                if cfg not in twins:
+                    own = confs.get((name, f"{cfg}{suffix}")) if cfg != BASE else None
+                    pairs.append((confs[(name, cfg)], own or confs[(name, twin_variant)]))
         elif twin:  # the base against the twin's base, a variant against the twin's variant of the same name
             pairs += [(c, confs[(twin, cfg)]) for (e, cfg), c in confs.items() if e == name and (twin, cfg) in confs]
     nums, kept, removed, nothing = [], [], [], []
