@@ -105,6 +105,20 @@ def _what(arm_name: str, name: str) -> str:
     return f"the committed variant `{arm_name}` of `{name}`"
 
 
+def _contains(cfg: dict, over: dict) -> bool:
+    return all(_contains(cfg.get(k) or {}, v) if isinstance(v, dict) else cfg.get(k) == v for k, v in over.items())
+
+
+def _carried_by(remedy: str, name: str) -> str:
+    """A sentence naming the experiments whose standard base configuration carries ``remedy`` (or nothing)."""
+    from sins.experiments.specs import load_specs
+
+    specs = load_specs(ROOT / "experiments")[0]
+    have = sorted(n for n, s in specs.items() if n != name and "standard" in s.profiles
+                  and _contains(s.config_for("standard", 0), REMEDIES[remedy][0]))
+    return f" These experiments carry it in their base: {', '.join(have)}." if have else ""
+
+
 def write_doc(name: str, c: dict, mach: str) -> None:
     base = c["default"]
     metric = base["error_metric"]
@@ -150,7 +164,7 @@ def write_doc(name: str, c: dict, mach: str) -> None:
                      f"{learnt['default']} of {n} for the committed base, with {failed[best]} failed runs against "
                      f"{failed['default']}. " + (
                          f"`{name}` carries it as a committed variant; its base keeps the objective the paper defines."
-                         if committed else "The specs are not changed by this page: a remedy changes the objective or "
+                         + _carried_by(best, name) if committed else "The specs are not changed by this page: a remedy changes the objective or "
                          "the network that the video experiments claim to reproduce."))
     lines.append("")
     DOC.write_text("\n".join(lines))

@@ -121,6 +121,22 @@ def test_claim4_pairs_a_variant_with_the_twin_specs_variant_of_the_same_name():
     assert c["status"] == "confirmed"  # the twin's warm variant diverges and so does the regularised one's
 
 
+def test_claim4_pairs_the_base_with_the_twin_config_where_the_spec_names_one():
+    # the base carries a change (a warm-up) that the twin spec carries as a variant: base against that variant,
+    # not against the twin's base; a variant still pairs with the twin's variant of its own name
+    reg = res("gc", "consistent", twin="md", claims=(4,), variants={"power": variant("diverges")})
+    reg["twin_config"] = "warm"
+    md = res("md", "consistent", variants={"warm": variant("diverges"), "power": variant("diverges")})
+    labels = {(x["experiment"], x["config"]): x["label"] for x in A.configurations({"gc": reg, "md": md})}
+    c = A.claim_regularisers({"gc": reg, "md": md})
+    pairs = {(n["regularised"], n["twin"]) for n in c["numbers"]}
+    assert pairs == {(labels[("gc", "base")], labels[("md", "warm")]), (labels[("gc", "power")], labels[("md", "power")])}
+    assert c["status"] == "not confirmed"  # the warm twin diverges and the regularised base is consistent
+    reg.pop("twin_config")  # without it, the base pairs with the twin's base again
+    pairs = {(n["regularised"], n["twin"]) for n in A.claim_regularisers({"gc": reg, "md": md})["numbers"]}
+    assert (labels[("gc", "base")], labels[("md", "base")]) in pairs
+
+
 def test_claim5_only_counts_the_common_objective():
     census = res("census_stereo", "consistent", arch=("correlation-2d",), terms={"census": 1.0},
                  variants={"ssim_l1": variant("diverges", loss={"photometric": 1.0, "census": 0.0})})

@@ -167,7 +167,9 @@ def test_full_profile_code_path_runs_one_step_on_each_kind_of_real_data(tmp_path
     full = dict(spec.profiles["full"], steps=1, eval_every=1, checkpoint_every=1, seeds=[0, 1, 2])
     full["data"] = {**full.get("data", {}), "size": [24, 48]}
     full["optim"] = {**full.get("optim", {}), "batch": 2}
-    full["loss"] = {**full.get("loss", {}), "compile": False}  # compiling the kernels takes minutes on a CPU
+    # compiling the kernels takes minutes on a CPU; a warm-up of the auto-mask (loss.auto_mask_from) needs more than
+    # the one step run here (tests/experiments/test_loop.py covers it)
+    full["loss"] = {**full.get("loss", {}), "compile": False, "auto_mask_from": 0}
     probe = spec.model_copy(update={"name": f"probe_{source}", "variants": {}, "profiles": {"full": full}})
     s = run_spec(probe, "full", results=tmp_path / "res", scratch=tmp_path / "scratch", data_root=tmp_path / "data",
                  log=lambda m: None)

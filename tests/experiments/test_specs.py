@@ -62,3 +62,21 @@ def test_links_both_ways(tmp_path):
 
 def test_merge_replaces_lists():
     assert merge({"a": [1], "b": {"c": 1}}, {"a": [2], "b": {"d": 2}}) == {"a": [2], "b": {"c": 1, "d": 2}}
+
+
+def test_a_twin_and_its_config_must_exist(tmp_path):
+    specs = load_specs(ROOT / "experiments")[0]
+    tax = load_catalog(ROOT / "catalog").taxonomy
+    assert check_links(specs, tax) == []
+    reg = next(s for s in specs.values() if s.twin_config)  # the project's own specs use the field
+    assert reg.twin_config in specs[reg.twin].variants
+    specs[reg.name] = reg.model_copy(update={"twin_config": "warm_up"})
+    msgs = [str(p) for p in check_links(specs, tax)]
+    # the message names the file, the field and the configurations the twin has
+    assert any(f"{reg.name}.yaml" in m and f"twin_config: unknown configuration of {reg.twin!r} 'warm_up'" in m
+               and reg.twin_config in m for m in msgs), msgs
+    specs[reg.name] = reg.model_copy(update={"twin": "nope", "twin_config": ""})
+    assert any("twin: unknown experiment 'nope'" in str(p) for p in check_links(specs, tax))
+    (tmp_path / "demo.yaml").write_text(SPEC.replace("config:", "twin_config: warm\nconfig:", 1))
+    _s, probs = load_specs(tmp_path)
+    assert any("demo.yaml" in str(p) and "set twin as well" in str(p) for p in probs), [str(p) for p in probs]

@@ -298,3 +298,13 @@ def test_method_page_convergence_table_reads_the_committed_run_records(tmp_path)
     text = convergence_table(tmp_path)
     # s0: 0 of 0.7; s1: 0.3 of 0.8 = 37.5% (a hair below, in floats); median of the two 18.7%; errors 0 and 1/4
     assert "| [exp](experiments/exp.md) | standard | 2 | 18.7% | 37.5% | +12.5% | 1: base-s1 |" in text
+    # an experiment none of whose runs fell below its start keeps its row, which says so
+    dead = tmp_path / "dead" / "runs"
+    dead.mkdir(parents=True)
+    (tmp_path / "dead" / "summary.json").write_text(json.dumps({
+        "profile": "standard", "seeds": [0, 1], "per_seed": [{"failed": "x"}] * 2, "numbers": {"error_metric": "epe"}}))
+    for s in (0, 1):
+        record(dead / f"base-s{s}.json.gz", [1.0, 1.2, 1.3, 1.4, 1.5], [5.0] * 5)
+    text = convergence_table(tmp_path)
+    assert "| [dead](experiments/dead.md) | standard | 0 of 2 (no run's synthesis loss fell below its start) |" in text
+    assert "| [exp](experiments/exp.md) | standard | 2 |" in text

@@ -324,8 +324,11 @@ def claim_regularisers(results: dict[str, dict]) -> dict[str, Any]:
                 if cfg not in twins:
                     own = confs.get((name, f"{cfg}{suffix}")) if cfg != BASE else None
                     pairs.append((confs[(name, cfg)], own or confs[(name, twin_variant)]))
-        elif twin:  # the base against the twin's base, a variant against the twin's variant of the same name
-            pairs += [(c, confs[(twin, cfg)]) for (e, cfg), c in confs.items() if e == name and (twin, cfg) in confs]
+        elif twin:  # the base against the twin's base (or its ``twin_config``), a variant against the twin's variant
+            # of the same name
+            theirs = {BASE: r.get("twin_config") or BASE}
+            pairs += [(c, confs[(twin, theirs.get(cfg, cfg))]) for (e, cfg), c in confs.items()
+                      if e == name and (twin, theirs.get(cfg, cfg)) in confs]
     nums, kept, removed, nothing = [], [], [], []
     fam = surviving(list({t["label"]: t for _r, t in pairs}.values()))
     for reg, twin in pairs:

@@ -681,7 +681,7 @@ def _finish(spec: ExperimentSpec, profile: str, plan: list[tuple], done: dict[in
     summary = {
         "name": spec.name, "title": spec.title, "question": spec.question, "tests": spec.tests,
         "architecture": spec.architecture, "supervision": spec.supervision, "input": spec.input, "domain": spec.domain,
-        "claims": spec.claims, "cites": spec.cites, "twin": spec.twin, "twin_variant": spec.twin_variant, "synthesis_terms": synthesis_terms(records_cfg), "extra_terms": extra_terms(records_cfg),
+        "claims": spec.claims, "cites": spec.cites, "twin": spec.twin, **({"twin_config": spec.twin_config} if spec.twin_config else {}), "twin_variant": spec.twin_variant, "synthesis_terms": synthesis_terms(records_cfg), "extra_terms": extra_terms(records_cfg),
         "profile": profile, "seeds": seeds, "task": task, "data_root_used": data_root is not None and bool(spec.real_data),
         "verdict": base["verdict"], "reason": base["numbers"].get("reason", ""), "rule": RULE.describe(),
         "numbers": {k: v for k, v in base["numbers"].items() if k != "reason"},

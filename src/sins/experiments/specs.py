@@ -41,6 +41,9 @@ class ExperimentSpec(BaseModel):
     domain: str
     claims: list[int] = Field(default_factory=list)
     twin: str = Field("", description="the experiment whose base config is this one without the tested regulariser")
+    twin_config: str = Field("", description="with twin: the twin's configuration (one of its variants) that this "
+                             "spec's base pairs with, where the base shares a change with that variant rather than "
+                             "with the twin's base (default: the twin's base)")
     twin_variant: str = Field("", description="the variant of this spec that is the unregularised twin of the others")
     cites: list[str] = Field(default_factory=list, description="catalog keys of the papers whose definitions of the "
                              "tested terms the experiment follows")
@@ -73,6 +76,8 @@ class ExperimentSpec(BaseModel):
             seeds = prof.get("seeds")
             if seeds is not None and (not isinstance(seeds, list) or len(seeds) < 3 or len(set(seeds)) != len(seeds)):
                 raise ValueError(f"profiles.{name}.seeds {seeds!r}: give at least three different seeds, e.g. [0, 1, 2, 3, 4]")
+        if self.twin_config and not self.twin:
+            raise ValueError(f"twin_config {self.twin_config!r} names a configuration of the twin: set twin as well")
         if self.twin_variant and self.twin_variant not in self.variants:
             raise ValueError(f"twin_variant {self.twin_variant!r} is not one of the variants ({', '.join(self.variants) or 'none'})")
         return self
@@ -164,6 +169,11 @@ def check_links(specs: dict[str, ExperimentSpec], taxonomy: Taxonomy, folder: st
                 problems.append(Problem(shown, 0, fname, unknown_id_message(kind, getattr(spec, fname), taxonomy.ids(group))))
         if spec.domain not in taxonomy.ids("domains"):
             problems.append(Problem(shown, 0, "domain", unknown_id_message("domain", spec.domain, taxonomy.ids("domains"))))
+        if spec.twin and spec.twin not in specs:
+            problems.append(Problem(shown, 0, "twin", unknown_id_message("experiment", spec.twin, specs)))
+        elif spec.twin_config and spec.twin_config not in specs[spec.twin].variants:
+            problems.append(Problem(shown, 0, "twin_config", unknown_id_message(
+                f"configuration of {spec.twin!r}", spec.twin_config, specs[spec.twin].variants)))
     for group in ("losses", "architectures", "supervision", "inputs", "domains", "datasets"):
         for tid, term in taxonomy.group(group).items():
             for name in term.experiments:

@@ -454,8 +454,10 @@ def convergence_table(results: str | Path) -> str:
     for name, r in load_results(results).items():
         metric = (r.get("numbers") or {}).get("error_metric") or "epe"
         lsyn, err, open_runs = [], [], []
+        recorded = 0
         for conf, seed, _ in _runs_of(r):
             hist = _run_history(r, conf, seed)
+            recorded += bool(hist)
             lf = late_fall([h.get("heldout_lsyn_trained") for h in hist])
             if lf is None:
                 continue
@@ -465,10 +467,13 @@ def convergence_table(results: str | Path) -> str:
                 err.append(ef)
             if lf >= SETTLED_SHARE:
                 open_runs.append(run_name(conf, seed))
-        if not lsyn:
+        prof = r.get("profile", "?") + (f", {r['precision']}" if r.get("precision") else "")
+        if not lsyn:  # said, not left out: every recorded run is a failed run
+            if recorded:
+                rows.append(f"| [{name}](experiments/{name}.md) | {prof} | 0 of {recorded} (no run's synthesis loss fell "
+                            "below its start) | — | — | — | — |")
             continue
         emed = f"{statistics.median(err):+.1%}" if err else "—"
-        prof = r.get("profile", "?") + (f", {r['precision']}" if r.get("precision") else "")
         rows.append(f"| [{name}](experiments/{name}.md) | {prof} | {len(lsyn)} | "
                     f"{statistics.median(lsyn):.1%} | {max(lsyn):.1%} | {emed} | "
                     f"{len(open_runs)}{': ' + ', '.join(open_runs) if open_runs else ''} |")
