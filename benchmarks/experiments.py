@@ -24,6 +24,8 @@
    total of at most 4 hours. A fourth arm trains the two side by side with bfloat16 mixed precision
    (``optim.precision: bfloat16``, which changes the numbers): the ratio compares float32 with float32,
    and the profile's total uses the bfloat16 figures for the specs whose standard config asks for it.
+   Every spec's own step is measured too (one at a time, one thread), and the projection scales its
+   family's figures by it (``--only seeds --reproject --spec-steps`` measures only these).
    Measured totals of finished standard runs (``build/runs/standard``) are
    printed beside the projection; ``--only seeds --reproject --from-scratch NAMES`` trains the named
    experiments' standard runs from nothing in a temporary folder (its own scene cache, nothing reused) and
@@ -335,8 +337,26 @@ def bench_seeds(repeats: int = 3, steps: int = 20) -> dict:
             "ratio": a_step / (s_step / 2), "ratio_plain": a_step / (p_step / 2), "levers": p_step / s_step,
         }
     out["render"] = _render_vs_cache()
+    out["spec_steps"] = bench_spec_steps(steps)
     out["projection"] = project_standard(out)
     out["measured"] = measured_standard()
+    return out
+
+
+def bench_spec_steps(steps: int = 20) -> dict[str, float]:
+    """Every spec's standard training step, one run at a time with one thread and the levers (as a worker of
+    ``--jobs 2`` trains it), median of two children: the projection scales its family's side-by-side figure by
+    the spec's step against its family's spec's (a spec's own terms, e.g. geometry or flow consistency, a
+    second network or a left-right pass, can cost more than its family's plain objective)."""
+    from sins.experiments.data.build import render_into_cache, scene_seeds
+    from sins.experiments.specs import load_specs
+
+    out = {}
+    for name in sorted(load_specs(ROOT / "experiments")[0]):
+        cfg = _family_config(name)
+        render_into_cache(cfg, scene_seeds(cfg), SCENES)
+        out[name] = statistics.median(_read(_spawn(name, "side", steps))["step_s"] for _ in range(2))
+        print(f"  {name:30s} {out[name] * 1e3:6.1f} ms/step (one thread, alone)", file=sys.stderr)
     return out
 
 
@@ -379,6 +399,7 @@ def project_standard(b: dict) -> dict:
     before = now = now_f32 = now_bf16 = 0.0
     runs = shared = 0
     per_spec = {}
+    scales: dict[str, float] = {}  # a spec's step against its family's spec's (1 where not measured)
     trained: set[str] = set()
     for name, spec in sorted(specs.items()):
         cfg = spec.config_for("standard", 0)
@@ -397,17 +418,21 @@ def project_standard(b: dict) -> dict:
         # the cache renders each distinct scene once; a spec whose seed picks its scenes has each seed's own
         rendered = scenes * (len(spec.seeds_for("standard")) if spec.seed_sets_scene else 1)
         evals = cfg["steps"] // cfg["eval_every"] + 1
-        one = cfg["steps"] * f["alone_step_s"] + evals * f["alone_eval_s"]
+        own = b.get("spec_steps") or {}
+        scale = own[name] / own[f["spec"]] if name in own and own.get(f["spec"]) else 1.0
+        scales[name] = scale
+        one = cfg["steps"] * f["alone_step_s"] * scale + evals * f["alone_eval_s"]
         b_s = n * (scenes * r["render_s"] + one)
 
         def side(kind: str) -> float:
-            run = cfg["steps"] * f[f"side{kind}_step_s"] + evals * f[f"side{kind}_eval_s"]
+            run = cfg["steps"] * f[f"side{kind}_step_s"] * scale + evals * f[f"side{kind}_eval_s"]
             return rendered * r["render_s"] / 2 + n * (scenes * r["read_s"] + run) / 2
 
         precision = (cfg.get("optim") or {}).get("precision", "float32")
         f32, bf = side(""), side("_bf16")
         n_s = bf if precision == "bfloat16" else f32
-        per_spec[name] = {"runs": n, "before_s": b_s, "now_s": n_s, "float32_s": f32, "precision": precision}
+        per_spec[name] = {"runs": n, "before_s": b_s, "now_s": n_s, "float32_s": f32, "precision": precision,
+                          "step_scale": scales[name]}
         before += b_s
         now += n_s
         now_f32 += f32
@@ -415,7 +440,7 @@ def project_standard(b: dict) -> dict:
         runs += n
     return {"runs": runs, "shared_runs": shared, "before_s": before, "now_s": now, "float32_s": now_f32, "bfloat16_s": now_bf16,
             "ratio": before / now_f32, "bfloat16_specs": sorted(k for k, v in per_spec.items() if v["precision"] == "bfloat16"),
-            "per_spec": per_spec,
+            "per_spec": per_spec, "spec_steps_measured": bool(b.get("spec_steps")),
             "note": "video specs are timed with the stereo scene's rendering figure; the final landscape of each run "
                     "(about 1 s) is left out of both"}
 
@@ -586,15 +611,19 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
         f"**The standard profile** ({p['runs']} runs to train, {p['shared_runs']} more that take a twin's record): "
         f"{p['before_s'] / 3600:.2f} h one run after another, "
         f"{p['float32_s'] / 3600:.2f} h side by side with cached scenes, a ratio of **{p['ratio']:.2f}x** "
-        f"(projected from the figures above and each spec's steps and evaluations; {p['note']}). "
+        f"(projected from the figures above and each spec's steps and evaluations; "
+        + ("each spec's step is its family's figure scaled by the spec's own step against its family's spec's, "
+           "both measured one at a time with one thread (the column \"Step against its family's\" below); " if p.get("spec_steps_measured")
+           else "every spec of a family is timed with its family's step; ")
+        + f"{p['note']}). "
         f"As the specs are configured now ({len(p['bfloat16_specs'])} of {len(p['per_spec'])} in bfloat16): "
         f"**{p['now_s'] / 3600:.2f} h**; with every spec in bfloat16: {p['bfloat16_s'] / 3600:.2f} h. Budget: 4 h.",
         "",
-        "| Experiment | Runs to train | One after another | Side by side, float32 | Precision of its standard profile | "
-        "Side by side, as configured |",
-        "|---|---|---|---|---|---|",
-        *[f"| {k} | {v['runs']} | {v['before_s'] / 60:.0f} min | {v['float32_s'] / 60:.0f} min | {v['precision']} | "
-          f"{v['now_s'] / 60:.0f} min |" for k, v in p["per_spec"].items()],
+        "| Experiment | Runs to train | Step against its family's | One after another | Side by side, float32 | "
+        "Precision of its standard profile | Side by side, as configured |",
+        "|---|---|---|---|---|---|---|",
+        *[f"| {k} | {v['runs']} | {v.get('step_scale', 1.0):.2f}x | {v['before_s'] / 60:.0f} min | "
+          f"{v['float32_s'] / 60:.0f} min | {v['precision']} | {v['now_s'] / 60:.0f} min |" for k, v in p["per_spec"].items()],
         "",
     ]
     if sb["measured"]:
@@ -678,6 +707,9 @@ def main() -> None:
     ap.add_argument("--step-child")
     ap.add_argument("--mode", choices=["alone", "side-plain", "side", "side-bf16"])
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--spec-steps", action="store_true",
+                    help="with --only seeds --reproject: measure every spec's own training step first (a full "
+                         "--only seeds measures them anyway)")
     ap.add_argument("--from-scratch", metavar="NAMES",
                     help="with --only seeds --reproject: also train these experiments' standard runs from nothing "
                          "(comma-separated) in a temporary folder and compare time and records with the committed ones")
@@ -694,6 +726,8 @@ def main() -> None:
     print("machine:", mach)
     if a.reproject and a.only != "seeds":
         ap.error("--reproject goes with --only seeds")
+    if a.spec_steps and not a.reproject:
+        ap.error("--spec-steps goes with --only seeds --reproject (a full --only seeds measures them anyway)")
     if a.from_scratch and not a.reproject:
         ap.error("--from-scratch goes with --only seeds --reproject (it is compared with the projection)")
     if a.only == "seeds":
@@ -701,7 +735,11 @@ def main() -> None:
             if not SEEDS_FIGURES.is_file():
                 ap.error(f"--reproject needs {SEEDS_FIGURES.relative_to(ROOT)}, which `--only seeds` writes")
             saved = json.loads(SEEDS_FIGURES.read_text())
-            mach, sb = saved["machine"], {"families": saved["families"], "render": saved["render"]}
+            if a.spec_steps:  # measure every spec's own step on this machine and keep it with the figures
+                saved["spec_steps"] = bench_spec_steps(a.steps)
+                SEEDS_FIGURES.write_text(json.dumps(saved, indent=1))
+            mach, sb = saved["machine"], {"families": saved["families"], "render": saved["render"],
+                                          "spec_steps": saved.get("spec_steps") or {}}
             sb["projection"], sb["measured"] = project_standard(sb), measured_standard()
             print("reprojected from the figures measured on", mach)
             if a.from_scratch:
@@ -712,8 +750,8 @@ def main() -> None:
         else:
             sb = bench_seeds(steps=a.steps)
             SEEDS_FIGURES.parent.mkdir(parents=True, exist_ok=True)
-            SEEDS_FIGURES.write_text(json.dumps({"machine": mach, "families": sb["families"], "render": sb["render"]},
-                                                indent=1))
+            SEEDS_FIGURES.write_text(json.dumps({"machine": mach, "families": sb["families"], "render": sb["render"],
+                                                 "spec_steps": sb["spec_steps"]}, indent=1))
         print_seeds(sb)
         if a.write:
             write_seeds_doc(sb, mach)
