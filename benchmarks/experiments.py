@@ -559,6 +559,15 @@ def write_doc(ph: dict, ls: dict, mach: str, rd: dict | None = None, cs: dict | 
     DOC.write_text("\n".join(lines))
 
 
+def _from_scratch_calls(saved) -> list[dict]:
+    """The kept ``--from-scratch`` calls, one per set of experiments (an older single call reads as one)."""
+    if not saved:
+        return []
+    if "experiments" in saved:
+        return [saved]
+    return list(saved.values())
+
+
 def write_seeds_doc(sb: dict, mach: str) -> None:
     p = sb["projection"]
     lines = [
@@ -664,8 +673,7 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
                   + (f" ({tot / proj:.2f}x)" + (": the projection above is a lower bound." if tot > 1.1 * proj else
                                                ": the projection above is an upper bound." if tot < 0.9 * proj else
                                                ", within 10%.") if proj else "."), ""]
-    fs = sb.get("from_scratch")
-    if fs:
+    for fs in _from_scratch_calls(sb.get("from_scratch")):
         names = list(fs["experiments"])
         proj = sum(p["per_spec"].get(n, {}).get("now_s", 0.0) for n in names)
         same = all(a == b for e in fs["experiments"].values() for a, b in e["verdicts"].values())
@@ -743,7 +751,10 @@ def main() -> None:
             sb["projection"], sb["measured"] = project_standard(sb), measured_standard()
             print("reprojected from the figures measured on", mach)
             if a.from_scratch:
-                saved["from_scratch"] = {**from_scratch([n for n in a.from_scratch.split(",") if n]), "machine": machine()}
+                names = [n for n in a.from_scratch.split(",") if n]
+                calls = {",".join(c["experiments"]): c for c in _from_scratch_calls(saved.get("from_scratch"))}
+                calls[",".join(names)] = {**from_scratch(names), "machine": machine()}  # a set measured again replaces its call
+                saved["from_scratch"] = calls
                 SEEDS_FIGURES.write_text(json.dumps(saved, indent=1))
             if saved.get("from_scratch"):
                 sb["from_scratch"] = saved["from_scratch"]
