@@ -50,9 +50,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "site" / "docs" / "performance.md"
 SEEDS_DOC = ROOT / "site" / "docs" / "performance-seeds.md"
-# the last seeds measurement (per-family step and evaluation times, rendering), so that the projection can be
-# recomputed after the specs change (``--only seeds --reproject``) without measuring again on a quiet machine
-SEEDS_FIGURES = ROOT / "build" / "benchmark-seeds.json"
+# the last seeds measurement (per-family step and evaluation times, rendering, every spec's own step) and the
+# kept ``--from-scratch`` calls, so that the projection can be recomputed after the specs change (``--only seeds
+# --reproject``) without measuring again on a quiet machine. Committed beside the page it makes, so that the
+# from-scratch measurements of earlier sessions add up on a fresh checkout.
+SEEDS_FIGURES = ROOT / "benchmarks" / "results" / "seeds.json"
 
 
 def machine() -> str:
@@ -454,6 +456,30 @@ def measured_standard() -> dict:
     return out
 
 
+def runs_key(spec) -> str:
+    """What an experiment's standard runs train: the keys of all its (variant, seed) runs' configs (with their
+    models' code versions). A from-scratch call whose experiment has another key now measured other runs and no
+    longer counts for the profile's total."""
+    import hashlib
+
+    from sins.experiments.runner import _hash
+
+    keys = [_hash(spec.config_for("standard", seed, variant)) for variant in [None, *spec.variants]
+            for seed in spec.seeds_for("standard")]
+    return hashlib.sha256(",".join(keys).encode()).hexdigest()[:16]
+
+
+def _commit() -> str | None:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if dirty else "")
+
+
 def from_scratch(names: list[str], jobs: int = 2) -> dict:
     """Train the standard runs of ``names`` from nothing, in one call with ``jobs`` workers, in ``build/from-scratch/``
     (emptied first; its own scene cache and results: nothing finished is reused, the reference results are not
@@ -468,7 +494,8 @@ def from_scratch(names: list[str], jobs: int = 2) -> dict:
     unknown = [n for n in names if n not in specs]
     if unknown:
         raise SystemExit(f"unknown experiment {unknown[0]!r}: choose from {', '.join(sorted(specs))}")
-    out: dict = {"experiments": {}, "jobs": jobs}
+    out: dict = {"experiments": {}, "jobs": jobs, "commit": _commit(), "date": time.strftime("%Y-%m-%d")}
+    keys = {n: runs_key(specs[n]) for n in names}
     (ROOT / "build").mkdir(exist_ok=True)
     work = ROOT / "build" / "from-scratch"
     shutil.rmtree(work, ignore_errors=True)
@@ -501,7 +528,7 @@ def from_scratch(names: list[str], jobs: int = 2) -> dict:
         out["experiments"][n] = {"runs": len(summary["seeds"]) * (1 + len(summary.get("variants") or {})),
                                  "records_compared": compared, "max_abs_diff": max(diffs) if diffs else None,
                                  "max_final_rel_diff": max(finals) if finals else None,
-                                 "verdicts": verdicts}
+                                 "verdicts": verdicts, "runs_key": keys[n]}
     return out
 
 
@@ -523,6 +550,8 @@ def print_seeds(sb: dict) -> None:
         tot = sum(t["wall_s"] for t in sb["measured"].values())
         each = ", ".join(f"{k} {v['wall_s'] / 60:.0f} min" for k, v in sb["measured"].items())
         print(f"measured standard runs: {len(sb['measured'])} experiments, {tot / 3600:.2f} h ({each})")
+    if sb.get("from_scratch"):
+        print("from scratch:", _total_sentence(from_scratch_total(sb, sb.get("machine") or machine())).replace("**", ""))
 
 
 def write_doc(ph: dict, ls: dict, mach: str, rd: dict | None = None, cs: dict | None = None) -> None:
@@ -568,6 +597,54 @@ def _from_scratch_calls(saved) -> list[dict]:
     return list(saved.values())
 
 
+def from_scratch_total(sb: dict, mach: str) -> dict:
+    """The standard profile's total from the kept ``--from-scratch`` calls: every call made on ``mach`` whose
+    experiments all still train the runs it measured counts with its wall time; the experiments no such call
+    covers count with their projection. Calls made on another machine, or of which an experiment has changed
+    since, are listed and left out."""
+    from sins.experiments.specs import load_specs
+
+    specs = load_specs(ROOT / "experiments")[0]
+    per_spec = sb["projection"]["per_spec"]
+    counted, left_out = [], []
+    for fs in _from_scratch_calls(sb.get("from_scratch")):
+        changed = [n for n, e in fs["experiments"].items() if n not in specs or e.get("runs_key") != runs_key(specs[n])]
+        other = fs.get("machine") and fs["machine"] != mach
+        if changed or other:
+            left_out.append({"experiments": list(fs["experiments"]), "changed": changed, "machine": fs.get("machine"),
+                             "why": (f"{', '.join(changed)} changed since (or the call kept no key of its runs)"
+                                     if changed else f"measured on {fs['machine']}")})
+        else:
+            counted.append(fs)
+    covered = [n for fs in counted for n in fs["experiments"]]
+    rest = [n for n in per_spec if n not in covered]
+    measured = sum(fs["wall_s"] for fs in counted)
+    # each call against the projection it was made beside (the host's speed varies from day to day)
+    projected_covered = sum(fs.get("projected_s") or sum(per_spec.get(n, {}).get("now_s", 0.0)
+                                                          for n in fs["experiments"]) for fs in counted)
+    projected_rest = sum(per_spec[n]["now_s"] for n in rest)
+    return {"calls": len(counted), "covered": covered, "rest": rest, "measured_s": measured,
+            "projected_covered_s": projected_covered, "projected_rest_s": projected_rest,
+            "total_s": measured + projected_rest, "left_out": left_out,
+            "dates": sorted({fs.get("date") for fs in counted if fs.get("date")})}
+
+
+def _total_sentence(t: dict) -> str:
+    if not t["calls"]:
+        return "No from-scratch call counts yet: the total above is a projection."
+    n = len(t["covered"]) + len(t["rest"])
+    ratio = t["measured_s"] / t["projected_covered_s"] if t["projected_covered_s"] else float("nan")
+    head = (f"{len(t['covered'])} of {n} experiments trained from nothing in {t['calls']} calls: "
+            f"{t['measured_s'] / 3600:.2f} h measured against {t['projected_covered_s'] / 3600:.2f} h projected "
+            f"for them beside each call ({ratio:.2f}x)")
+    if not t["rest"]:
+        return (head + f". **Every experiment of the standard profile was measured from scratch: "
+                f"{t['total_s'] / 3600:.2f} h in all** (budget 4 h).")
+    return (head + f"; the other {len(t['rest'])} ({', '.join(t['rest'])}) are projected at "
+            f"{t['projected_rest_s'] / 3600:.2f} h; measured plus projected: **{t['total_s'] / 3600:.2f} h** "
+            "(budget 4 h).")
+
+
 def write_seeds_doc(sb: dict, mach: str) -> None:
     p = sb["projection"]
     lines = [
@@ -576,9 +653,12 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
         "How the standard profile fits its budget on a small CPU, measured side by side in one run",
         "(`python benchmarks/experiments.py --only seeds --write`).",
         "",
-        f"Machine: {mach}. Every figure below is this machine's. After a spec changes,",
+        f"Machine: {mach}" + (f", measured on {sb['date']}" if sb.get("date") else "") + ". Every figure below is "
+        "this machine's on that day (the host is shared: on another day the same machine type can be 10-20% slower "
+        "or faster, so each from-scratch call below is set against the projection made beside it). After a spec "
+        "changes,",
         "`--only seeds --reproject --write` recomputes the projection from the figures last measured (kept in",
-        "`build/benchmark-seeds.json`) without measuring again.",
+        "`benchmarks/results/seeds.json`, with every `--from-scratch` call) without measuring again.",
         "",
         "The runs of an experiment (its seeds and variants) are independent. `sins experiments run --jobs 2` trains two",
         "at once in worker processes with one CPU thread each (small convolutions use one core far better than two),",
@@ -673,18 +753,36 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
                   + (f" ({tot / proj:.2f}x)" + (": the projection above is a lower bound." if tot > 1.1 * proj else
                                                ": the projection above is an upper bound." if tot < 0.9 * proj else
                                                ", within 10%.") if proj else "."), ""]
+    if sb.get("from_scratch"):
+        t = from_scratch_total(sb, mach)
+        lines += ["## The whole profile, trained from nothing", "",
+                  "The budget is settled by wall time, not by the projection: "
+                  "`python benchmarks/experiments.py --only seeds --reproject --from-scratch NAMES` trains every "
+                  "standard run of the named experiments from nothing, and each call is kept (in "
+                  "`benchmarks/results/seeds.json`, with the commit it ran on and a key of the runs it trained), so "
+                  "that calls made at different times add up. Every call counts with its whole wall time (its pool's "
+                  "last runs leave a worker idle, and it renders its own scenes: a sum of calls is longer than one "
+                  "call over the same experiments would be); a call stops counting once one of its experiments trains "
+                  "other runs, and a new call that measures an experiment again replaces every older call that has "
+                  "it.", "", _total_sentence(t), ""]
+        if t["left_out"]:
+            lines += ["Calls left out: " + "; ".join(f"{', '.join(c['experiments'])} ({c['why']})"
+                                                     for c in t["left_out"]) + ".", ""]
     for fs in _from_scratch_calls(sb.get("from_scratch")):
         names = list(fs["experiments"])
-        proj = sum(p["per_spec"].get(n, {}).get("now_s", 0.0) for n in names)
+        proj = fs.get("projected_s") or sum(p["per_spec"].get(n, {}).get("now_s", 0.0) for n in names)
         same = all(a == b for e in fs["experiments"].values() for a, b in e["verdicts"].values())
         rel = any(e.get("max_final_rel_diff") is not None for e in fs["experiments"].values())
         lines += ["**From scratch.** `python benchmarks/experiments.py --only seeds --reproject --from-scratch "
                   f"{','.join(names)}` trained every standard run of these experiments from nothing in one call "
                   f"with {fs['jobs']} workers, in `build/from-scratch/` with its own scene cache (nothing reused, the "
-                  f"reference results untouched): **{fs['wall_s'] / 60:.0f} min measured against "
-                  f"{proj / 60:.0f} min projected ({fs['wall_s'] / proj:.2f}x)**"
+                  f"reference results untouched)" + (f" on {fs['date']}" if fs.get("date") else "")
+                  + (f" at commit {fs['commit']}" if fs.get("commit") else "")
+                  + f": **{fs['wall_s'] / 60:.0f} min measured against "
+                  f"{proj / 60:.0f} min projected beside it ({fs['wall_s'] / proj:.2f}x)**"
                   + (f" on {fs['machine']}" if fs.get("machine") and fs["machine"] != mach else "") + ". "
-                  "Each fresh run's held-out synthesis loss and depth error at every evaluation, against the committed "
+                  + (f"(This call's figures are {fs['source']}.) " if fs.get("source") else "")
+                  + "Each fresh run's held-out synthesis loss and depth error at every evaluation, against the committed "
                   "record of the same run:", "",
                   "| Experiment | Runs | Records compared | Largest difference, any evaluation (synthesis loss or "
                   "error) |" + (" Largest difference of the final error (relative) |" if rel else "")
@@ -747,22 +845,39 @@ def main() -> None:
                 saved["spec_steps"] = bench_spec_steps(a.steps)
                 SEEDS_FIGURES.write_text(json.dumps(saved, indent=1))
             mach, sb = saved["machine"], {"families": saved["families"], "render": saved["render"],
-                                          "spec_steps": saved.get("spec_steps") or {}}
+                                          "date": saved.get("date"),
+                                          "spec_steps": saved.get("spec_steps") or {}, "machine": saved["machine"]}
             sb["projection"], sb["measured"] = project_standard(sb), measured_standard()
             print("reprojected from the figures measured on", mach)
             if a.from_scratch:
                 names = [n for n in a.from_scratch.split(",") if n]
-                calls = {",".join(c["experiments"]): c for c in _from_scratch_calls(saved.get("from_scratch"))}
-                calls[",".join(names)] = {**from_scratch(names), "machine": machine()}  # a set measured again replaces its call
+                proj_now = sum(sb["projection"]["per_spec"].get(n, {}).get("now_s", 0.0) for n in names)
+                fresh = {**from_scratch(names), "machine": machine(), "projected_s": proj_now}
+                calls = {}
+                for c in _from_scratch_calls(saved.get("from_scratch")):  # a call measured again replaces its elders
+                    again = sorted(set(c["experiments"]) & set(names))
+                    if again:
+                        print(f"replacing the call of {','.join(c['experiments'])} (measured again: "
+                              f"{', '.join(again)})", file=sys.stderr)
+                    else:
+                        calls[",".join(c["experiments"])] = c
+                calls[",".join(names)] = fresh
                 saved["from_scratch"] = calls
                 SEEDS_FIGURES.write_text(json.dumps(saved, indent=1))
             if saved.get("from_scratch"):
                 sb["from_scratch"] = saved["from_scratch"]
         else:
             sb = bench_seeds(steps=a.steps)
+            # measuring the figures again keeps the from-scratch calls: they are wall times of their own
+            kept = json.loads(SEEDS_FIGURES.read_text()).get("from_scratch") if SEEDS_FIGURES.is_file() else None
             SEEDS_FIGURES.parent.mkdir(parents=True, exist_ok=True)
-            SEEDS_FIGURES.write_text(json.dumps({"machine": mach, "families": sb["families"], "render": sb["render"],
-                                                 "spec_steps": sb["spec_steps"]}, indent=1))
+            SEEDS_FIGURES.write_text(json.dumps({"machine": mach, "date": time.strftime("%Y-%m-%d"),
+                                                 "families": sb["families"], "render": sb["render"],
+                                                 "spec_steps": sb["spec_steps"],
+                                                 **({"from_scratch": kept} if kept else {})}, indent=1))
+            sb["machine"] = mach
+            if kept:
+                sb["from_scratch"] = kept
         print_seeds(sb)
         if a.write:
             write_seeds_doc(sb, mach)
