@@ -798,8 +798,10 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
                    "(named above).")
                   + (" The records are not the same number for number: the committed runs were trained at earlier "
                      "stops, some on machines with other vector instructions (so other oneDNN kernels) and with other "
-                     "thread counts and levers, and last-bit rounding differences grow over a training run. What "
-                     "reproduces across machines here is the verdict, not every number of a record."
+                     "thread counts and levers, and last-bit rounding differences grow over a training run. "
+                     + ("What reproduces across machines here is the verdict, not every number of a record." if same else
+                        "A verdict that changes sits close to the rule's threshold: the Experiments page lists these "
+                        "as weaker findings than those that reproduced, and each experiment's page shows its rerun.")
                      if any(e["max_abs_diff"] for e in fs["experiments"].values()) else ""), ""]
     SEEDS_DOC.write_text("\n".join(lines))
 

@@ -2,7 +2,8 @@
 
 Works for `mkdocs build`, `mkdocs serve` and `sins site build` alike. The catalog and results
 folders come from SINS_CATALOG / SINS_RESULTS, by default catalog/ and experiments/results/
-next to this site/ folder.
+next to this site/ folder; SINS_RERUNS names the seeds benchmark's file of from-scratch calls shown beside
+the results (by default the committed one, for the reference results only).
 """
 
 import json
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from mkdocs.structure.files import File
 
-from sins.site.generate import generate_files
+from sins.site.generate import default_reruns, generate_files
 
 _ROOT = Path(__file__).resolve().parent.parent
 _state = {}
@@ -20,13 +21,14 @@ _state = {}
 def on_config(config):
     _state["catalog"] = Path(os.environ.get("SINS_CATALOG") or _ROOT / "catalog")
     _state["results"] = Path(os.environ.get("SINS_RESULTS") or _ROOT / "experiments" / "results")
+    _state["reruns"] = os.environ.get("SINS_RERUNS") or default_reruns(_state["results"])
     readme = _state["catalog"] / "README.md"
     _state["readme"] = readme.read_text(encoding="utf-8") if readme.is_file() else ""
     return config
 
 
 def on_files(files, config):
-    generated = generate_files(_state["catalog"], _state["results"])
+    generated = generate_files(_state["catalog"], _state["results"], reruns=_state["reruns"])
     _state["counts"] = json.loads(generated.pop("_counts.json"))
     for uri, content in generated.items():
         if files.get_file_from_path(uri) is not None:

@@ -210,6 +210,44 @@ def test_experiments_page_answers_the_five_claims(browser, results_site_url):
         pg.close()
 
 
+def test_verdicts_trained_again_from_nothing_are_listed_and_linked(browser, results_site_url):
+    """The Experiments page lists every configuration whose verdict changed when the seeds benchmark trained it again
+    (counted here from benchmarks/results/seeds.json, newest call per experiment); a loss page's mark beside such a
+    verdict leads to the rerun section of the experiment's page."""
+    import json
+
+    calls = json.loads((ROOT / "benchmarks" / "results" / "seeds.json").read_text())["from_scratch"]
+    newest: dict[str, tuple[str, dict]] = {}
+    for call in calls.values():
+        for name, e in call["experiments"].items():
+            if name not in newest or call["date"] > newest[name][0]:
+                newest[name] = (call["date"], e["verdicts"])
+    committed = {p.parent.name for p in (ROOT / "experiments" / "results").glob("*/summary.json")}
+    changed = sorted((n, c) for n, (_d, v) in newest.items() if n in committed for c, (a, b) in v.items() if a != b)
+    pg = browser.new_page()
+    try:
+        pg.goto(results_site_url + "experiments/")
+        rows = pg.locator("#reruns-table tbody tr")
+        shown = sorted((rows.nth(i).locator("td").nth(0).text_content(), rows.nth(i).locator("td").nth(1).text_content())
+                       for i in range(rows.count()))
+        assert shown == changed
+        base = [n for n, c in changed if c == "base"]
+        if not base:
+            return
+        name = base[0]
+        tests = json.loads((ROOT / "experiments" / "results" / name / "summary.json").read_text())["tests"]
+        pg.goto(results_site_url + f"taxonomy/losses/{tests[0]}/")
+        link = pg.locator(f'a[href$="experiments/{name}/#reruns"]')
+        assert link.count() == 1 and link.text_content().startswith("trained again:")
+        link.click()
+        pg.wait_for_url(f"**/experiments/{name}/#reruns")
+        heading = pg.locator("#reruns")
+        assert heading.text_content().startswith("Trained again from nothing")
+        assert heading.evaluate("h => { const r = h.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
+    finally:
+        pg.close()
+
+
 def test_method_page_lists_the_pose_learning_of_every_video_configuration(browser, results_site_url):
     """The pose table is generated from the committed summaries: one row per configuration with pose metrics, each
     linking to its experiment's page; the convergence table has a row per experiment with committed run records."""

@@ -101,6 +101,45 @@ def test_experiment_results_show_verdicts(test_catalog, tmp_path):
         assert re.search(r">diverges</span> \(variants: <code>warm_up</code> <span[^>]*>consistent</span>\)", text), page
 
 
+def test_a_verdict_trained_again_from_nothing_is_shown_beside_the_committed_one(test_catalog, tmp_path):
+    from sins.site import build_site
+
+    res = tmp_path / "results" / "ssim-probe"
+    res.mkdir(parents=True)
+    (res / "summary.json").write_text(json.dumps({"name": "ssim-probe", "title": "SSIM probe", "tests": ["ssim"], "verdict": "consistent",
+                                                  "profile": "standard", "variants": {"warm_up": {"verdict": "diverges"}}}))
+    calls = {"from_scratch": {"ssim-probe,other": {
+        "date": "2026-12-04", "commit": "abc1234", "machine": "CPU X", "jobs": 2, "wall_s": 60.0, "projected_s": 55.0,
+        "experiments": {"ssim-probe": {"runs": 10, "records_compared": 10, "max_abs_diff": 0.5, "max_final_rel_diff": 0.25,
+                                       "verdicts": {"base": ["inconclusive", "consistent"], "warm_up": ["diverges", "diverges"]}},
+                        "other": {"runs": 5, "records_compared": 5, "max_abs_diff": 0.0, "max_final_rel_diff": 0.0,
+                                  "verdicts": {"base": ["consistent", "consistent"]}}}}}}
+    reruns = tmp_path / "seeds.json"
+    reruns.write_text(json.dumps(calls))
+    out = build_site(tmp_path / "out", test_catalog, tmp_path / "results", reruns=reruns)
+    one = " ".join(html.unescape((out / "experiments" / "ssim-probe" / "index.html").read_text()).split())
+    assert 'id="reruns"' in one and "--from-scratch ssim-probe" in one and "largest relative change of a run's final error: 25%" in one
+    rows = re.findall(r"<tr><td>(base|warm_up)</td>(.*?)</tr>", one.split('id="reruns"')[1])
+    assert [r[0] for r in rows] == ["base", "warm_up"]
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td>(.*?)</td>", rows[0][1])]
+    assert cells[:6] == ["inconclusive", "consistent", "consistent", "no", "2026-12-04", "abc1234"]
+    assert "yes" in re.sub(r"<[^>]+>", " ", rows[1][1]).split()
+    exp = " ".join(html.unescape((out / "experiments" / "index.html").read_text()).split())
+    # 'other' has no committed result here: only the experiments on the site are counted
+    assert "1 of 2 configurations kept their global verdict" in exp.replace("<strong>", "").replace("</strong>", "")
+    table = exp.split('id="reruns-table"')[1].split("</table>")[0]
+    assert "ssim-probe" in table and "warm_up" not in table
+    for page in (out / "taxonomy" / "losses" / "ssim" / "index.html", out / "papers" / "delta2019both" / "index.html"):
+        text = html.unescape(page.read_text())
+        assert re.search(r'href="[./]*experiments/ssim-probe/#reruns"[^>]*>trained again: <span[^>]*>inconclusive</span>', text), page
+    # another results folder shows no rerun unless one is named; a broken file is an error that names it
+    plain = build_site(tmp_path / "plain", test_catalog, tmp_path / "results")
+    assert 'id="reruns"' not in (plain / "experiments" / "ssim-probe" / "index.html").read_text()
+    reruns.write_text("{not json")
+    with pytest.raises(ValueError, match=re.escape(str(reruns)) + ": not valid JSON"):
+        build_site(tmp_path / "broken", test_catalog, tmp_path / "results", reruns=reruns)
+
+
 def test_mixed_profiles_say_which_results_are_the_reference(test_catalog, tmp_path):
     from sins.site import build_site
 

@@ -353,7 +353,7 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
         from tqdm import tqdm
 
         bar = tqdm(total=cfg.steps, initial=step, desc=cfg.name, leave=False, file=sys.stderr)
-    interrupted = False
+    interrupted = finished = False
     fresh_optimiser = False
     if step == 0 and not history:
         model.eval()
@@ -389,13 +389,17 @@ def train(config: Config | dict | str | Path, out_dir: str | Path, resume: bool 
                 history.append({"step": step, "train_loss": float(loss.detach()), **evaluate(model, held, cfg, device)})
             if step % cfg.checkpoint_every == 0 or step in (cfg.steps, cfg.pretrain_steps, cfg.distill_from):
                 checkpoint(step)
+        finished = True
     except KeyboardInterrupt:
         interrupted = True
         checkpoint(step)
     finally:
         if bar is not None:
             bar.close()
-        if dd.world > 1 and dist.is_initialized():
+        # Tear the group down only after a run every rank finished: a rank that closes its gloo connections while
+        # another still writes its checkpoint can abort that rank at exit; after an error, a barrier would hang.
+        if dd.world > 1 and dist.is_initialized() and finished:
+            dist.barrier()
             dist.destroy_process_group()
     return {"step": step, "final": history[-1] if history else {}, "history": history, "interrupted": interrupted,
             "checkpoint": str(ckpt_path), "model": model, "train": train_set, "heldout": held, "config": cfg,

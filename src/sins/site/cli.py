@@ -13,14 +13,17 @@ app = typer.Typer(help="Build or preview the website (MkDocs + Material).", no_a
 @app.command()
 def build(out: Path = typer.Option(Path("build/site"), "--out", "-o", help="Output folder."),
           catalog: Path = typer.Option(Path("catalog"), "--catalog", "-c", help="Catalog folder."),
-          results: Path = typer.Option(Path("experiments/results"), "--results", help="Experiment results folder.")) -> None:
+          results: Path = typer.Option(Path("experiments/results"), "--results", help="Experiment results folder."),
+          reruns: Path = typer.Option(None, "--reruns", help="The seeds benchmark's file of from-scratch calls to show "
+                                      "beside the results (default: benchmarks/results/seeds.json for the reference "
+                                      "results, none for another results folder).")) -> None:
     """Build the static site into OUT."""
     import time
 
     from .generate import build_site
 
     t = time.perf_counter()
-    build_site(out, catalog, results)
+    build_site(out, catalog, results, reruns=reruns)
     typer.echo(f"built {out} in {time.perf_counter() - t:.1f} s")
 
 

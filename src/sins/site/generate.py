@@ -161,6 +161,86 @@ def load_results(folder: str | Path) -> dict[str, dict]:
     return out
 
 
+#: where ``benchmarks/experiments.py --only seeds --reproject --from-scratch NAMES --write`` keeps its calls
+RERUNS = SITE_DIR.parent / "benchmarks" / "results" / "seeds.json"
+
+
+def load_reruns(path: str | Path | None) -> dict[str, list[dict]]:
+    """Per experiment, every time its standard runs were trained again from nothing (the seeds benchmark's
+    ``--from-scratch`` calls), newest first: date, commit, machine and, per configuration, the fresh verdict beside
+    the committed verdict of that day. Empty when there is no such file (the site then says nothing); a file that is
+    not JSON is an error that names it."""
+    if not path or not Path(path).is_file():
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise ValueError(f"{path}: not valid JSON ({e}); it is written by `python benchmarks/experiments.py "
+                         "--only seeds --write`, restore it from git or pass another file") from None
+    calls = data.get("from_scratch") if isinstance(data, dict) else None
+    out: dict[str, list[dict]] = {}
+    for names, call in (calls.items() if isinstance(calls, dict) else []):
+        if not isinstance(call, dict) or not isinstance(call.get("experiments"), dict):
+            continue
+        for name, e in call["experiments"].items():
+            verdicts = e.get("verdicts") if isinstance(e, dict) else None
+            if not isinstance(verdicts, dict):
+                continue
+            pairs = {str(k): (str(v[0]), str(v[1])) for k, v in verdicts.items()
+                     if isinstance(v, (list, tuple)) and len(v) == 2}
+            out.setdefault(str(name), []).append({
+                "date": str(call.get("date") or "?"), "commit": str(call.get("commit") or "?"),
+                "machine": str(call.get("machine") or "?"), "call": str(names), "runs": e.get("runs"),
+                "records_compared": e.get("records_compared"), "max_final_rel_diff": e.get("max_final_rel_diff"),
+                "verdicts": pairs})
+    for v in out.values():
+        v.sort(key=lambda x: x["date"], reverse=True)
+    return out
+
+
+def _current_verdict(r: dict, configuration: str) -> str | None:
+    if configuration == "base":
+        return r.get("verdict")
+    v = (r.get("variants") or {}).get(configuration) if isinstance(r.get("variants"), dict) else None
+    return v.get("verdict") if isinstance(v, dict) else None
+
+
+def attach_reruns(results: dict[str, dict], reruns: dict[str, list[dict]]) -> None:
+    """``r["reruns"]``: one row per configuration and rerun (fresh verdict, committed verdict that day, now), and
+    ``r["rerun_base"]``: the newest rerun's fresh verdict of the base where it differs from the committed one."""
+    for name, r in results.items():
+        rows = []
+        for call in reruns.get(name, []):
+            for conf, (fresh, then) in call["verdicts"].items():
+                now = _current_verdict(r, conf)
+                rows.append({"configuration": conf, "trained again": fresh, "committed that day": then,
+                             "committed now": now if now is not None else "—", "kept": "yes" if fresh == then else "no",
+                             "date": call["date"], "commit": call["commit"], "machine": call["machine"],
+                             "largest change of a final error": call["max_final_rel_diff"]})
+        r["reruns"] = rows
+        newest = next((x for x in rows if x["configuration"] == "base"), None)
+        r["rerun_base"] = (newest["trained again"] if newest and newest["committed that day"] == r.get("verdict")
+                           and newest["trained again"] != r.get("verdict") else None)
+
+
+def rerun_summary(results: dict[str, dict]) -> dict:
+    """How many configurations kept their verdict when trained again (the newest rerun of each), and which did not."""
+    kept, changed, names = 0, [], set()
+    for name, r in sorted(results.items()):
+        seen = set()
+        for x in r.get("reruns") or []:
+            if x["configuration"] in seen:
+                continue  # an older rerun of the same configuration
+            seen.add(x["configuration"])
+            names.add(name)
+            if x["kept"] == "yes":
+                kept += 1
+            else:
+                changed.append({"experiment": name, "configuration": x["configuration"], "committed": x["committed that day"],
+                                "trained again": x["trained again"], "date": x["date"]})
+    return {"experiments": len(names), "configurations": kept + len(changed), "kept": kept, "changed": changed}
+
+
 def _verdicts_for(term_id: str, term, results: dict[str, dict]) -> list[dict]:
     names = list(term.experiments) if term is not None else []
     found = [results[n] for n in names if n in results]
@@ -280,7 +360,7 @@ def experiments_page(results: dict[str, dict], analysis: dict | None = None, roo
         case_studies=[r for _, r in sorted(results.items()) if r.get("case_study")],
         left_out=sorted((analysis or {}).get("left_out") or {}),
         claims=claims, failed=failed, matrix=matrix, matrix_cols=["configuration", "global", *CAUSE_ORDER],
-        rules=(analysis or {}).get("rules", ""), min_gain=VerdictRule().min_gain))
+        rules=(analysis or {}).get("rules", ""), min_gain=VerdictRule().min_gain, reruns=rerun_summary(results)))
     for r in results.values():
         files[f"experiments/{r['name']}.md"] = experiment_page(r, root, files)
     return text, files
@@ -739,12 +819,15 @@ def survey_data(cat, bibs: dict[str, str]) -> dict:
     }
 
 
-def generate_files(catalog: str | Path, results: str | Path | None = None, charts: bool = True) -> dict[str, str | bytes]:
-    """All generated files, keyed by their path under docs/."""
+def generate_files(catalog: str | Path, results: str | Path | None = None, charts: bool = True,
+                   reruns: str | Path | None = None) -> dict[str, str | bytes]:
+    """All generated files, keyed by their path under docs/. ``reruns``: the seeds benchmark's file of
+    from-scratch calls (see :func:`load_reruns`); None shows no rerun."""
     from sins.catalog.bibtex import paper_to_bibtex
 
     cat = load_catalog(catalog)
     res = load_results(results) if results else {}
+    attach_reruns(res, load_reruns(reruns))
     tax = cat.taxonomy
     files: dict[str, str | bytes] = {}
     bibs = {k: paper_to_bibtex(p) for k, p in cat.papers.items()}
@@ -781,14 +864,22 @@ def generate_files(catalog: str | Path, results: str | Path | None = None, chart
     return files
 
 
+def default_reruns(results: str | Path) -> Path | None:
+    """The reruns shown beside ``results``: the committed ones for the project's reference results, none for
+    another results folder (its runs are not the ones the benchmark trained again)."""
+    return RERUNS if Path(results).resolve() == (SITE_DIR.parent / "experiments" / "results").resolve() else None
+
+
 def build_site(out: str | Path = "build/site", catalog: str | Path = "catalog", results: str | Path = "experiments/results",
-               config_file: str | Path | None = None) -> Path:
-    """Build the static site with MkDocs into ``out``."""
+               config_file: str | Path | None = None, reruns: str | Path | None = None) -> Path:
+    """Build the static site with MkDocs into ``out``. ``reruns``: the from-scratch calls to show (default:
+    :func:`default_reruns`)."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     os.environ["SINS_CATALOG"] = str(Path(catalog).resolve())
     os.environ["SINS_RESULTS"] = str(Path(results).resolve())
+    os.environ["SINS_RERUNS"] = str(Path(reruns).resolve()) if reruns else ""
     cfg = load_config(str(config_file or SITE_DIR / "mkdocs.yml"), site_dir=str(Path(out).resolve()))
     build(cfg)
     return Path(out)
