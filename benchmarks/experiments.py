@@ -522,14 +522,32 @@ def from_scratch(names: list[str], jobs: int = 2) -> dict:
             a, b = mine["history"][-1].get(err), theirs["history"][-1].get(err)
             if a is not None and b:
                 finals.append(abs(a - b) / abs(b))
-        verdicts = {"base": (summary["verdict"], ref.get("verdict"))}
-        verdicts.update({v: (s["verdict"], (ref.get("variants") or {}).get(v, {}).get("verdict"))
-                         for v, s in (summary.get("variants") or {}).items()})
         out["experiments"][n] = {"runs": len(summary["seeds"]) * (1 + len(summary.get("variants") or {})),
                                  "records_compared": compared, "max_abs_diff": max(diffs) if diffs else None,
                                  "max_final_rel_diff": max(finals) if finals else None,
-                                 "verdicts": verdicts, "runs_key": keys[n]}
+                                 **verdict_pairs(summary, ref), "runs_key": keys[n]}
     return out
+
+
+def verdict_pairs(fresh: dict, committed: dict) -> dict:
+    """Each configuration's global verdict, fresh beside committed (``verdicts``), and per cause where either of
+    the two judged the cause (``per_cause``: configuration -> cause -> pair), from two summaries of one experiment."""
+    def confs(summary):
+        variants = summary.get("variants") if isinstance(summary.get("variants"), dict) else {}
+        return {"base": summary, **{v: s for v, s in variants.items() if isinstance(s, dict)}}
+
+    mine, theirs = confs(fresh), confs(committed)
+    verdicts, per_cause = {}, {}
+    for conf, a in mine.items():
+        b = theirs.get(conf, {})
+        verdicts[conf] = (a.get("verdict"), b.get("verdict"))
+        pa, pb = a.get("per_cause") or {}, b.get("per_cause") or {}
+        pairs = {c: ((pa.get(c) or {}).get("verdict") or "not judged", (pb.get(c) or {}).get("verdict") or "not judged")
+                 for c in sorted(set(pa) | set(pb))}
+        pairs = {c: v for c, v in pairs.items() if v != ("not judged", "not judged")}
+        if pairs:
+            per_cause[conf] = pairs
+    return {"verdicts": verdicts, "per_cause": per_cause}
 
 
 def print_seeds(sb: dict) -> None:
@@ -552,6 +570,20 @@ def print_seeds(sb: dict) -> None:
         print(f"measured standard runs: {len(sb['measured'])} experiments, {tot / 3600:.2f} h ({each})")
     if sb.get("from_scratch"):
         print("from scratch:", _total_sentence(from_scratch_total(sb, sb.get("machine") or machine())).replace("**", ""))
+
+
+def _per_cause_lines(fs: dict) -> list[str]:
+    """The call's per-cause verdicts (fresh beside committed) in a sentence: how many were kept, and which changed."""
+    pairs = [(n, conf, cause, a, b) for n, e in fs["experiments"].items()
+             for conf, causes in (e.get("per_cause") or {}).items() for cause, (a, b) in causes.items()]
+    changed = [p for p in pairs if p[3] != p[4]]
+    text = (f"Per cause (each configuration's verdict inside a cause mask, where the fresh or the committed runs "
+            f"judged it): **{len(pairs) - len(changed)} of {len(pairs)} kept**"
+            + ("." if not changed else "; changed (fresh / committed): "
+               + "; ".join(f"{n}" + ("" if conf == "base" else f" [{conf}]") + f" at {cause}: {a} / {b}"
+                           for n, conf, cause, a, b in changed) + ".")
+            + (f" ({fs['per_cause_source']})" if fs.get("per_cause_source") else ""))
+    return [text, ""]
 
 
 def write_doc(ph: dict, ls: dict, mach: str, rd: dict | None = None, cs: dict | None = None) -> None:
@@ -794,6 +826,7 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
                        if rel else "")
                     + "; ".join(f"{v}: {a}" + ("" if a == b else f" / {b}") for v, (a, b) in e["verdicts"].items())
                     + " |" for n, e in fs["experiments"].items()], "",
+                  *(_per_cause_lines(fs) if any("per_cause" in e for e in fs["experiments"].values()) else []),
                   ("Every verdict is the committed one." if same else "Some verdicts differ from the committed ones "
                    "(named above).")
                   + (" The records are not the same number for number: the committed runs were trained at earlier "

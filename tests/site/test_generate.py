@@ -111,7 +111,8 @@ def test_a_verdict_trained_again_from_nothing_is_shown_beside_the_committed_one(
     calls = {"from_scratch": {"ssim-probe,other": {
         "date": "2026-12-04", "commit": "abc1234", "machine": "CPU X", "jobs": 2, "wall_s": 60.0, "projected_s": 55.0,
         "experiments": {"ssim-probe": {"runs": 10, "records_compared": 10, "max_abs_diff": 0.5, "max_final_rel_diff": 0.25,
-                                       "verdicts": {"base": ["inconclusive", "consistent"], "warm_up": ["diverges", "diverges"]}},
+                                       "verdicts": {"base": ["inconclusive", "consistent"], "warm_up": ["diverges", "diverges"]},
+                                       "per_cause": {"base": {"occluded": ["diverges", "inconclusive"], "specular": ["consistent", "consistent"]}}},
                         "other": {"runs": 5, "records_compared": 5, "max_abs_diff": 0.0, "max_final_rel_diff": 0.0,
                                   "verdicts": {"base": ["consistent", "consistent"]}}}}}}
     reruns = tmp_path / "seeds.json"
@@ -119,14 +120,19 @@ def test_a_verdict_trained_again_from_nothing_is_shown_beside_the_committed_one(
     out = build_site(tmp_path / "out", test_catalog, tmp_path / "results", reruns=reruns)
     one = " ".join(html.unescape((out / "experiments" / "ssim-probe" / "index.html").read_text()).split())
     assert 'id="reruns"' in one and "--from-scratch ssim-probe" in one and "largest relative change of a run's final error: 25%" in one
-    rows = re.findall(r"<tr><td>(base|warm_up)</td>(.*?)</tr>", one.split('id="reruns"')[1])
+    rows = re.findall(r"<tr><td>(base|warm_up)</td>(.*?)</tr>", one.split('id="reruns"')[1].split("Per cause (the newest")[0])
     assert [r[0] for r in rows] == ["base", "warm_up"]
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td>(.*?)</td>", rows[0][1])]
     assert cells[:6] == ["inconclusive", "consistent", "consistent", "no", "2026-12-04", "abc1234"]
     assert "yes" in re.sub(r"<[^>]+>", " ", rows[1][1]).split()
+    causes = [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td>(.*?)</td>", row)]
+              for row in re.findall(r"<tr>(<td>base</td><td>(?:occluded|specular)</td>.*?)</tr>", one)]
+    assert causes == [["base", "occluded", "diverges", "inconclusive", "no", "2026-12-04"],
+                      ["base", "specular", "consistent", "consistent", "yes", "2026-12-04"]]
     exp = " ".join(html.unescape((out / "experiments" / "index.html").read_text()).split())
     # 'other' has no committed result here: only the experiments on the site are counted
     assert "1 of 2 configurations kept their global verdict" in exp.replace("<strong>", "").replace("</strong>", "")
+    assert "(1 experiment): 1 of 2 verdicts inside a cause mask kept" in exp.replace("<strong>", "").replace("</strong>", "")
     table = exp.split('id="reruns-table"')[1].split("</table>")[0]
     assert "ssim-probe" in table and "warm_up" not in table
     for page in (out / "taxonomy" / "losses" / "ssim" / "index.html", out / "papers" / "delta2019both" / "index.html"):

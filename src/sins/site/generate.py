@@ -192,7 +192,10 @@ def load_reruns(path: str | Path | None) -> dict[str, list[dict]]:
                 "date": str(call.get("date") or "?"), "commit": str(call.get("commit") or "?"),
                 "machine": str(call.get("machine") or "?"), "call": str(names), "runs": e.get("runs"),
                 "records_compared": e.get("records_compared"), "max_final_rel_diff": e.get("max_final_rel_diff"),
-                "verdicts": pairs})
+                "verdicts": pairs,
+                "per_cause": {str(conf): {str(c): (str(v[0]), str(v[1])) for c, v in causes.items()
+                                          if isinstance(v, (list, tuple)) and len(v) == 2}
+                              for conf, causes in (e.get("per_cause") or {}).items() if isinstance(causes, dict)}})
     for v in out.values():
         v.sort(key=lambda x: x["date"], reverse=True)
     return out
@@ -218,6 +221,11 @@ def attach_reruns(results: dict[str, dict], reruns: dict[str, list[dict]]) -> No
                              "date": call["date"], "commit": call["commit"], "machine": call["machine"],
                              "largest change of a final error": call["max_final_rel_diff"]})
         r["reruns"] = rows
+        newest_call = (reruns.get(name) or [None])[0]
+        r["rerun_causes"] = [{"configuration": conf, "cause": c, "trained again": fresh, "committed that day": then,
+                              "kept": "yes" if fresh == then else "no", "date": newest_call["date"]}
+                             for conf, causes in (newest_call or {}).get("per_cause", {}).items()
+                             for c, (fresh, then) in causes.items()]
         newest = next((x for x in rows if x["configuration"] == "base"), None)
         r["rerun_base"] = (newest["trained again"] if newest and newest["committed that day"] == r.get("verdict")
                            and newest["trained again"] != r.get("verdict") else None)
@@ -238,7 +246,10 @@ def rerun_summary(results: dict[str, dict]) -> dict:
             else:
                 changed.append({"experiment": name, "configuration": x["configuration"], "committed": x["committed that day"],
                                 "trained again": x["trained again"], "date": x["date"]})
-    return {"experiments": len(names), "configurations": kept + len(changed), "kept": kept, "changed": changed}
+    causes = [x for r in results.values() for x in r.get("rerun_causes") or []]
+    return {"experiments": len(names), "configurations": kept + len(changed), "kept": kept, "changed": changed,
+            "causes": len(causes), "causes_kept": sum(x["kept"] == "yes" for x in causes),
+            "causes_experiments": sum(bool(r.get("rerun_causes")) for r in results.values())}
 
 
 def _verdicts_for(term_id: str, term, results: dict[str, dict]) -> list[dict]:
