@@ -532,16 +532,14 @@ def from_scratch(names: list[str], jobs: int = 2) -> dict:
 def verdict_pairs(fresh: dict, committed: dict) -> dict:
     """Each configuration's global verdict, fresh beside committed (``verdicts``), and per cause where either of
     the two judged the cause (``per_cause``: configuration -> cause -> pair), from two summaries of one experiment."""
-    def confs(summary):
-        variants = summary.get("variants") if isinstance(summary.get("variants"), dict) else {}
-        return {"base": summary, **{v: s for v, s in variants.items() if isinstance(s, dict)}}
+    from sins.experiments.analysis import configurations
 
-    mine, theirs = confs(fresh), confs(committed)
+    mine, theirs = ({c["config"]: c for c in configurations({"x": s})} for s in (fresh, committed))
     verdicts, per_cause = {}, {}
     for conf, a in mine.items():
         b = theirs.get(conf, {})
-        verdicts[conf] = (a.get("verdict"), b.get("verdict"))
-        pa, pb = a.get("per_cause") or {}, b.get("per_cause") or {}
+        verdicts[conf] = (a["verdict"], b.get("verdict"))
+        pa, pb = a["per_cause"], b.get("per_cause") or {}
         pairs = {c: ((pa.get(c) or {}).get("verdict") or "not judged", (pb.get(c) or {}).get("verdict") or "not judged")
                  for c in sorted(set(pa) | set(pb))}
         pairs = {c: v for c, v in pairs.items() if v != ("not judged", "not judged")}
@@ -833,8 +831,8 @@ def write_seeds_doc(sb: dict, mach: str) -> None:
                      "stops, some on machines with other vector instructions (so other oneDNN kernels) and with other "
                      "thread counts and levers, and last-bit rounding differences grow over a training run. "
                      + ("What reproduces across machines here is the verdict, not every number of a record." if same else
-                        "A verdict that changes sits close to the rule's threshold: the Experiments page lists these "
-                        "as weaker findings than those that reproduced, and each experiment's page shows its rerun.")
+                        "A verdict that changed when trained again is a weaker finding than one that reproduced: the "
+                        "Experiments page lists them, and each experiment's page shows its rerun.")
                      if any(e["max_abs_diff"] for e in fs["experiments"].values()) else ""), ""]
     SEEDS_DOC.write_text("\n".join(lines))
 

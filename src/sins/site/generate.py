@@ -186,36 +186,35 @@ def load_reruns(path: str | Path | None) -> dict[str, list[dict]]:
             verdicts = e.get("verdicts") if isinstance(e, dict) else None
             if not isinstance(verdicts, dict):
                 continue
-            pairs = {str(k): (str(v[0]), str(v[1])) for k, v in verdicts.items()
-                     if isinstance(v, (list, tuple)) and len(v) == 2}
             out.setdefault(str(name), []).append({
                 "date": str(call.get("date") or "?"), "commit": str(call.get("commit") or "?"),
                 "machine": str(call.get("machine") or "?"), "call": str(names), "runs": e.get("runs"),
                 "records_compared": e.get("records_compared"), "max_final_rel_diff": e.get("max_final_rel_diff"),
-                "verdicts": pairs,
-                "per_cause": {str(conf): {str(c): (str(v[0]), str(v[1])) for c, v in causes.items()
-                                          if isinstance(v, (list, tuple)) and len(v) == 2}
-                              for conf, causes in (e.get("per_cause") or {}).items() if isinstance(causes, dict)}})
+                "verdicts": _pairs(verdicts),
+                "per_cause": {str(conf): _pairs(causes) for conf, causes in (e.get("per_cause") or {}).items()
+                              if isinstance(causes, dict)}})
     for v in out.values():
         v.sort(key=lambda x: x["date"], reverse=True)
     return out
 
 
-def _current_verdict(r: dict, configuration: str) -> str | None:
-    if configuration == "base":
-        return r.get("verdict")
-    v = (r.get("variants") or {}).get(configuration) if isinstance(r.get("variants"), dict) else None
-    return v.get("verdict") if isinstance(v, dict) else None
+def _pairs(d: dict) -> dict[str, tuple[str, str]]:
+    """``{key: [fresh, committed]}`` as the file stores it, keeping only well-formed pairs."""
+    return {str(k): (str(v[0]), str(v[1])) for k, v in d.items() if isinstance(v, (list, tuple)) and len(v) == 2}
 
 
 def attach_reruns(results: dict[str, dict], reruns: dict[str, list[dict]]) -> None:
     """``r["reruns"]``: one row per configuration and rerun (fresh verdict, committed verdict that day, now), and
     ``r["rerun_base"]``: the newest rerun's fresh verdict of the base where it differs from the committed one."""
+    from sins.experiments.analysis import configurations
+
     for name, r in results.items():
+        tolerable = name in reruns and isinstance(r.get("variants") or {}, dict)  # load_results tolerates odd fields
+        current = {c["config"]: c["verdict"] for c in configurations({name: r})} if tolerable else {}
         rows = []
         for call in reruns.get(name, []):
             for conf, (fresh, then) in call["verdicts"].items():
-                now = _current_verdict(r, conf)
+                now = current.get(conf)
                 rows.append({"configuration": conf, "trained again": fresh, "committed that day": then,
                              "committed now": now if now is not None else "—", "kept": "yes" if fresh == then else "no",
                              "date": call["date"], "commit": call["commit"], "machine": call["machine"],
